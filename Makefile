@@ -1,0 +1,33 @@
+# Everything runs in a local virtual environment, created on first use.
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+
+.PHONY: demo test train install-dev clean
+
+$(VENV)/.runtime: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.runtime
+	$(PY) -m pip install --quiet -e ".[dev]"
+	touch $@
+
+install-dev: $(VENV)/.dev
+
+## Score the sample listing with the bundled model.
+demo: $(VENV)/.runtime
+	$(VENV)/bin/overclaim score --file examples/listing.txt
+
+## Install the test dependencies and run every test.
+test: $(VENV)/.dev
+	$(PY) -m pytest -q
+
+## Validate the corpus, train, evaluate and write model/.
+train: $(VENV)/.dev
+	$(PY) -m train --output model
+
+clean:
+	rm -rf $(VENV) build dist *.egg-info

@@ -1,0 +1,11 @@
+"""overclaim: score health-supplement text for overclaiming risk.
+
+>>> import overclaim                                   # doctest: +SKIP
+>>> overclaim.load().score("Turmeric cures arthritis.").decision   # doctest: +SKIP
+'block'
+"""
+from overclaim.loader import ModelError, load_model
+from overclaim.scorer import Result, Scorer, load
+
+__all__ = ["load", "load_model", "ModelError", "Result", "Scorer"]
+__version__ = "0.1.0"

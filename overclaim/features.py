@@ -1,0 +1,223 @@
+"""Featurization shared by training and serving: product masking and linguistic cue features.
+
+Both transformers are stateless text transformers that follow the scikit-learn estimator contract
+(``__init__`` stores parameters, ``fit`` returns ``self``), so the fitted pipeline pickles with references to
+this module only.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+from scipy import sparse
+from sklearn.base import BaseEstimator, TransformerMixin
+
+from overclaim.lexicon import product_names
+
+MASK = "SUPPLEMENT"
+
+_PRODUCT = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(n) for n in product_names()) + r")(?![\w-])", re.I)
+_BRAND = re.compile(r"\b[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,2}\s?[™®]")
+_DIGIT = re.compile(r"\d")
+
+
+def mask_products(text: str) -> str:
+    """Replace supplement, product and brand names by ``SUPPLEMENT`` and every digit by ``0``.
+
+    Examples
+    --------
+    >>> mask_products("Ashwagandha (KSM-66) cut cortisol by 27% in 2019")
+    'SUPPLEMENT (SUPPLEMENT) cut cortisol by 00% in 0000'
+    """
+    text = _BRAND.sub(MASK, text)
+    text = _PRODUCT.sub(MASK, text)
+    return _DIGIT.sub("0", text)
+
+
+class ProductMasker(TransformerMixin, BaseEstimator):
+    """Mask product names and digits so the model learns claim language rather than topics.
+
+    Examples
+    --------
+    >>> ProductMasker().fit_transform(["Turmeric cures arthritis.", "CBD cures arthritis."])
+    ['SUPPLEMENT cures arthritis.', 'SUPPLEMENT cures arthritis.']
+    """
+
+    def fit(self, X, y=None):
+        """Nothing to learn; returns ``self``."""
+        return self
+
+    def transform(self, X):
+        """Return the masked texts as a list of strings."""
+        return [mask_products(str(text)) for text in X]
+
+
+def _words(*phrases: str) -> str:
+    return r"\b(?:" + "|".join(phrases) + r")\b"
+
+
+# Each cue is a pattern over the masked text; its feature is the number of matches, capped.
+CUES: dict[str, str] = {
+    "hedge_modal": _words(
+        "may", "might", "could", "possibly", "perhaps", "potential(?:ly)?", "appears? to", "seems? to", "likely",
+        "suggests?", "suggested", "is thought to", "are thought to", "is believed to", "tends? to", "probably",
+    ),
+    "evidence_limit": _words(
+        "preliminary", "early (?:research|evidence|studies|data|trials?|findings|results)", "limited", "small",
+        "pilot", "in (?:mice|rats|animals|test tubes?|cells|vitro|the lab)", "animal (?:studies|study|research)",
+        "mixed", "inconclusive", "not conclusive", "(?:more|further|additional) (?:research|studies|trials)",
+        "needed", "self-reported", "observational", "not (?:yet )?proven", "unclear", "modest(?:ly)?",
+        "anecdotal", "not statistically significant", "weak", "uncertain",
+    ),
+    "scope_limit": _words(
+        "some (?:people|users|individuals|adults|patients|customers|folks|studies|evidence)", "for some",
+        "occasional", "mild(?:ly)?", "in certain", "results (?:may )?vary", "ymmv", "your mileage",
+        "in my experience", "for me", "a bit", "somewhat", "slightly", "a little",
+    ),
+    "booster": _words(
+        "proven", "guaranteed?", "miracle", "game[- ]changer", "powerful", "best", "0+%", "definitely",
+        "certainly", "undeniabl[ey]", "clearly", "it is clear", "evident", "always", "instantly", "works",
+        "secret", "breakthrough", "revolutionary", "ultimate", "unmatched", "incredible", "amazing",
+        "life[- ]changing", "magic", "cure[- ]all", "superfood", "wonder", "fast[- ]acting", "overnight",
+        "permanently", "for good", "once and for all", "no doubt", "undisputed", "scientifically",
+    ),
+    "authority": _words(
+        "clinically (?:proven|tested|shown|studied)", "doctors? (?:agree|recommend|approved?|trust)",
+        "science[- ]backed", "backed by (?:science|research|studies)", "science (?:confirms|proves|shows)",
+        "recommended by", "experts? (?:agree|recommend|say)", "approved", "endorsed", "physician[- ]formulated",
+    ),
+    "absolute_safety": _words(
+        "no (?:known )?side[- ]effects?", "side[- ]effect[- ]free", "(?:completely|totally|perfectly|100%|0+%) safe",
+        "non[- ]addictive", "not habit[- ]forming", "never habit[- ]forming", "zero (?:risk|side effects)",
+        "without (?:the |any )?(?:side[- ]effects|risks?|harsh)", "no risk", "harmless", "safer than",
+        "risk[- ]free", "no (?:dependence|addiction|withdrawal)", "safe for everyone", "all[- ]natural",
+    ),
+    "disease": _words(
+        "cancer", "tumou?rs?", "diabet(?:es|ic)", "depression", "depressive", "anxiety", "arthritis",
+        "alzheimer'?s?", "dementia", "covid(?:-0+)?", "flu", "influenza", "colds?", "infections?",
+        "hypertension", "blood pressure", "cholesterol", "insomnia", "ptsd", "adhd", "autism", "heart disease",
+        "stroke", "asthma", "eczema", "psoriasis", "acne", "ibs", "crohn'?s?", "migraines?", "chronic pain",
+        "pain", "inflammation", "obesity", "osteoporosis", "addiction", "withdrawal", "opioid use disorder",
+        "viruse?s?", "bacteria", "pathogens?", "fatty liver", "liver disease", "kidney disease", "thyroid",
+        "hypothyroidism", "erectile dysfunction", "bph", "infertility", "hot flashes", "lupus", "parkinson'?s?",
+        "epilepsy", "seizures?", "neuropathy", "fibromyalgia", "gout", "ulcers?", "hepatitis", "hiv", "herpes",
+        "shingles", "lyme", "candida", "uti", "sinusitis", "pneumonia", "anemia", "disorders?", "disease",
+        "syndrome", "cardiovascular", "blood sugar", "insulin resistance", "hair loss", "joint pain",
+    ),
+    "treat_verb": _words(
+        "cur(?:e|es|ed|ing)", "treat(?:s|ed|ing|ment)?", "heal(?:s|ed|ing)?", "revers(?:e|es|ed|ing)",
+        "prevent(?:s|ed|ing)?", "eliminat(?:e|es|ed|ing)", "eradicat(?:e|es|ed)", "fights?", "kills?",
+        "destroys?", "reliev(?:e|es|ed)", "relief", "alleviat(?:e|es|ed)", "reduc(?:e|es|ed)", "lowers?",
+        "lowered", "boosts?", "restor(?:e|es|ed)", "repairs?", "detox(?:es|ify|ifies)?", "cleanses?",
+        "mitigat(?:e|es)", "fix(?:es|ed)?", "stops?", "beats?", "banish(?:es)?", "wipes? out", "melts?",
+        "burns?", "regrows?", "rebuilds?", "normaliz(?:e|es)", "balances?", "improv(?:e|es|ed)", "enhanc(?:e|es)",
+    ),
+    "drug_class": _words(
+        "anti-?viral", "anti-?bacterial", "antibiotics?", "anti-?depressants?", "anxiolytic", "analgesics?",
+        "anti-?inflammator(?:y|ies)", "anti-?fungal", "anti-?microbial", "antihistamines?", "anti-?cancer",
+        "anti-?tumou?r", "painkillers?", "pain relievers?", "anticonvulsants?", "antipsychotics?", "sedatives?",
+        "chemo(?:therapy)?", "statins?", "metformin", "ssris?", "opioids?", "ibuprofen", "insulin",
+        "prescriptions?", "medications?", "drugs?", "pharmaceuticals?", "inhalers?", "blood thinners?",
+    ),
+    "drug_substitute": _words(
+        "replac(?:e|es|ing) (?:your |the need for )?(?:medication|medicine|drugs?|pills|prescriptions?)",
+        "instead of (?:your )?(?:medication|medicine|drugs?|pills|prescriptions?)",
+        "(?:natural )?alternative to (?:\\w+ )?(?:medication|medicines?|drugs?|pills|prescriptions?|antidepressants?)",
+        "ditch (?:your|the)", "no more (?:pills|meds|medication|ibuprofen|inhalers?|statins?)",
+        "stop(?:ped)? taking", "off (?:my|your|all) (?:meds|medication)", "better than (?:\\w+ )?(?:drugs?|medication)",
+        "like prescription", "works like", "as effective as", "more effective than",
+    ),
+    "doi": r"\b(?:doi:?\s*|doi\.org/)?0+\.0{4,}/\S+",
+    "pmid": r"\b(?:pmid|pmcid|pubmed id)\b:?\s*(?:pmc)?0+",
+    "url": r"\b(?:https?://|www\.)\S+|\b\w+\.(?:gov|org|edu|com)/\S*",
+    "author_year": r"\b[A-Z][a-z]+ (?:et al\.?|and [A-Z][a-z]+|& [A-Z][a-z]+),? \(?0{4}\)?|\([A-Z][a-z]+,? 0{4}\)",
+    "volume_pages": r"\b0{4};\s?0+(?:\(0+\))?:\s?[e0]0*|\bvol(?:ume)?\.? 0+|\bpp?\. 0+|\b0+\(0+\):0+",
+    "journal": r"\b(?:journal of|j\.? [a-z]+|published in|the lancet|lancet|jama|bmj|nutrients|"
+    r"plos one|frontiers in|phytomedicine|cochrane|new england journal|annals of|american journal|"
+    r"british journal|international journal|european journal|clinical nutrition)\b",
+    "institution": r"\b(?:university|institute|college|clinic|hospital|harvard|stanford|mayo|yale|oxford|"
+    r"cambridge|johns hopkins|nih|national institutes?|world health organization|cdc|laboratory|"
+    r"school of medicine|medical center|dr\.? [a-z]+|professor|researchers at|scientists at|according to)\b",
+    "vague_evidence": _words(
+        "studies", "study", "research(?:ers)?", "scientists?", "experts?", "evidence", "trials?", "science",
+        "doctors", "reports?", "reported", "review", "meta-analysis", "data", "findings?", "literature",
+        "users report", "customers (?:say|report)", "many people", "thousands of",
+    ),
+    "first_person": _words("i", "i'm", "i've", "my", "me", "myself"),
+    "negation": _words("not", "no", "never", "none", "nothing", "cannot", "can't", "won't", "don't", "doesn't",
+                       "isn't", "aren't", "without", "neither", "nor"),
+    "can_claim": _words("can (?:help|aid|support|reduce|improve|boost|relieve|ease|lower|enhance|alleviate|"
+                        "treat|cure|prevent|fight|protect|promote|restore|reverse|significantly)"),
+    "warning": _words(
+        "side effects? (?:can |may )?include", "may cause", "can cause", "risks?", "interact(?:s|ions?)?",
+        "avoid", "do not (?:take|use|exceed)", "pregnant", "breastfeeding", "liver (?:injury|damage|toxicity)",
+        "warning", "caution", "adverse", "toxicity", "overdose", "dependence", "keep out of reach",
+    ),
+    "disclaimer": _words(
+        "not (?:been )?evaluated by", "not intended to diagnose", "diagnose, treat, cure,? or prevent",
+        "consult", "talk to your (?:doctor|pharmacist|healthcare)", "speak (?:with|to) (?:a|your)",
+        "healthcare (?:provider|professional)", "medical advice", "informational purposes",
+    ),
+    "nutrient_function": _words("contributes? to (?:the )?(?:normal|maintenance)", "is needed for", "plays a role in",
+                                "is involved in", "essential (?:mineral|vitamin|nutrient)"),
+}
+
+_COMPILED = {
+    name: re.compile(pattern, 0 if name == "author_year" else re.IGNORECASE)
+    for name, pattern in CUES.items()
+}
+_SHAPE = ("question", "exclamation", "all_caps_words", "length")
+
+
+def cue_counts(masked_text: str) -> dict[str, int]:
+    """How often each cue of :data:`CUES` occurs in a text already passed through :func:`mask_products`."""
+    return {name: len(pattern.findall(masked_text)) for name, pattern in _COMPILED.items()}
+
+
+class CueFeatures(TransformerMixin, BaseEstimator):
+    """Counts of linguistic cues (hedges, boosters, disease and drug-class terms, citation patterns).
+
+    Each count is capped at ``cap`` and divided by it, so every column lies in [0, 1] like the TF-IDF columns
+    beside it; ``scale`` sets their weight against those columns.
+
+    Parameters
+    ----------
+    cap : int, default=2
+        Matches beyond this many count as this many.
+    scale : float, default=1.0
+        Multiplier on every cue column.
+
+    Examples
+    --------
+    >>> X = CueFeatures().fit_transform(["Clinically proven: no side effects!"]).toarray()
+    >>> names = list(CueFeatures().fit(["x"]).get_feature_names_out())
+    >>> float(X[0, names.index("cue:absolute_safety")])
+    0.5
+    """
+
+    def __init__(self, cap=2, scale=1.0):
+        self.cap = cap
+        self.scale = scale
+
+    def fit(self, X, y=None):
+        """Validate parameters; nothing is learned from ``X``. Returns ``self``."""
+        if self.cap < 1:
+            raise ValueError(f"cap must be at least 1, got {self.cap}")
+        self.feature_names_out_ = np.array([f"cue:{name}" for name in (*_COMPILED, *_SHAPE)], dtype=object)
+        return self
+
+    def transform(self, X):
+        """Return a sparse matrix of capped cue counts, one row per text."""
+        rows = [self._row(str(text)) for text in X]
+        values = np.minimum(np.asarray(rows, dtype=np.float64).reshape(len(rows), -1), self.cap)
+        return sparse.csr_matrix(values * (self.scale / self.cap))
+
+    def _row(self, text: str) -> list[float]:
+        counts = list(cue_counts(text).values())
+        words = text.split()
+        caps = sum(1 for w in words if len(w) > 2 and w.isupper() and w != MASK)
+        return [*counts, text.count("?"), text.count("!"), caps, len(words) / 20]
+
+    def get_feature_names_out(self, input_features=None):
+        """Names ``cue:<name>`` of the columns."""
+        return self.feature_names_out_

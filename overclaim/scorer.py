@@ -1,0 +1,179 @@
+"""Score texts: split into sentences, run the one pipeline once over all of them, build the result record.
+
+Every surface (Python API, CLI, JSON lines, batch, HTTP) returns views of :meth:`Result.to_dict`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from itertools import islice
+
+import numpy as np
+
+from overclaim.citations import rule_decision
+from overclaim.features import cue_counts, mask_products
+from overclaim.loader import LoadedModel, load_model
+from overclaim.policy import check_thresholds, decide
+from overclaim.sentences import sentence_spans
+
+# Most serious first: a document's citation is the most serious among its sentences.
+CITATION_SEVERITY = ("unverifiable", "vague", "verifiable", "none")
+MAX_CHARS = 100_000
+TOP_TERMS = 5
+BATCH_SENTENCES = 4096
+
+# Stable reason codes; README documents each.
+REASONS = (
+    "disease_claim",
+    "drug_substitute",
+    "absolute_safety",
+    "establishment_claim",
+    "unhedged_efficacy",
+    "unverifiable_citation",
+    "vague_evidence",
+)
+
+
+@dataclass
+class Result:
+    """The scoring result of one text; :meth:`to_dict` is the record every surface returns."""
+
+    risk: float
+    decision: str
+    citation: str
+    reasons: list[str]
+    sentences: list[dict]
+    model: dict
+    truncated: bool = False
+    extra: dict = field(default_factory=dict)
+
+    def to_dict(self) -> dict:
+        """Plain JSON types only."""
+        record = {
+            "risk": self.risk,
+            "decision": self.decision,
+            "citation": self.citation,
+            "reasons": list(self.reasons),
+            "sentences": [dict(s) for s in self.sentences],
+            "model": dict(self.model),
+            "truncated": self.truncated,
+        }
+        record.update(self.extra)
+        return record
+
+
+def _reasons(masked: str, risk: float, citation: str, review: float) -> list[str]:
+    cues = cue_counts(masked)
+    found = []
+    if risk >= review:
+        if cues["disease"] and (cues["treat_verb"] or cues["drug_class"]):
+            found.append("disease_claim")
+        if cues["drug_substitute"] or cues["drug_class"]:
+            found.append("drug_substitute")
+        if cues["absolute_safety"]:
+            found.append("absolute_safety")
+        if cues["booster"] or cues["authority"]:
+            found.append("establishment_claim")
+        if not (cues["hedge_modal"] or cues["evidence_limit"] or cues["scope_limit"]):
+            found.append("unhedged_efficacy")
+    if citation == "unverifiable":
+        found.append("unverifiable_citation")
+    elif citation == "vague":
+        found.append("vague_evidence")
+    return found
+
+
+def _term_name(feature: str) -> str:
+    kind, _, name = feature.partition("__")
+    return {"words": name, "chars": f"~{name.strip()}", "cues": name}.get(kind, feature)
+
+
+class Scorer:
+    """Scores texts with one loaded model.
+
+    Parameters
+    ----------
+    model : LoadedModel
+        A model from :func:`overclaim.loader.load_model`.
+    thresholds : dict, optional
+        ``{"review": x, "block": y}`` overriding the model's own cut points.
+    max_chars : int
+        Texts longer than this are scored on their first ``max_chars`` characters, and the result says
+        ``"truncated": true``.
+    """
+
+    def __init__(self, model: LoadedModel, thresholds=None, max_chars: int = MAX_CHARS):
+        self.model = model
+        self.thresholds = check_thresholds(thresholds if thresholds is not None else model.thresholds)
+        self.max_chars = max_chars
+        pipeline = model.pipeline
+        self._mask = pipeline.named_steps["mask"]
+        self._features = pipeline.named_steps["features"]
+        self._heads = pipeline.named_steps["heads"]
+        self._feature_names = np.array([_term_name(f) for f in self._features.get_feature_names_out()], dtype=object)
+        targets = model.meta["targets"]
+        self._claim_head = self._heads.estimators_[targets.index("claim")]
+        self._citation_head = self._heads.estimators_[targets.index("citation")]
+        self._claim_labels = model.labels["claim"]
+        self._citation_labels = model.labels["citation"]
+        linear = self._claim_head.calibrated_classifiers_[0].estimator
+        self._risk_coef = linear.coef_[list(linear.classes_).index(model.meta["risk_label"])]
+        self._model_info = {"version": model.meta["model_version"], "sha256": model.meta["sha256"]}
+
+    def score(self, text: str, thresholds=None) -> Result:
+        """Score one text."""
+        return self.score_many([text], thresholds)[0]
+
+    def score_many(self, texts, thresholds=None) -> list[Result]:
+        """Score an iterable of texts; all their sentences go through the pipeline in large batches."""
+        cuts = check_thresholds(thresholds) if thresholds is not None else self.thresholds
+        texts = list(texts)
+        clipped, spans = [], []
+        for text in texts:
+            text = "" if text is None else str(text)
+            text = text[: self.max_chars]
+            clipped.append(text)
+            spans.append(sentence_spans(text))
+        flat = [text[s:e] for text, text_spans in zip(clipped, spans) for s, e in text_spans]
+        scored = iter(self._score_sentences(flat, cuts))
+        results = []
+        for original, text, text_spans in zip(texts, clipped, spans):
+            sentences = [dict(text=text[s:e], start=s, end=e, **row) for (s, e), row in
+                         zip(text_spans, islice(scored, len(text_spans)))]
+            results.append(self._result(sentences, cuts, truncated=original is not None and len(str(original)) > len(text)))
+        return results
+
+    def _result(self, sentences: list[dict], cuts: dict, truncated: bool) -> Result:
+        risk = max((s["risk"] for s in sentences), default=0.0)
+        citations = {s["citation"] for s in sentences}
+        citation = next((c for c in CITATION_SEVERITY if c in citations), "none")
+        reasons = sorted({r for s in sentences for r in s["reasons"]}, key=REASONS.index)
+        return Result(risk=risk, decision=decide(risk, cuts), citation=citation, reasons=reasons,
+                      sentences=sentences, model=self._model_info, truncated=truncated)
+
+    def _score_sentences(self, sentences: list[str], cuts: dict):
+        for start in range(0, len(sentences), BATCH_SENTENCES):
+            batch = sentences[start : start + BATCH_SENTENCES]
+            masked = self._mask.transform(batch)
+            X = self._features.transform(masked)
+            claim = self._claim_head.predict_proba(X)
+            citation = self._citation_head.predict_proba(X)
+            contributions = X.multiply(self._risk_coef).tocsr()
+            over = self._claim_labels.index(self.model.meta["risk_label"])
+            for i, sentence in enumerate(batch):
+                risk = float(claim[i, over])
+                decided = rule_decision(sentence)
+                cite = decided if decided is not None else self._citation_labels[int(citation[i].argmax())]
+                row = contributions.getrow(i)
+                order = np.argsort(-np.abs(row.data))[:TOP_TERMS]
+                yield {
+                    "risk": round(risk, 4),
+                    "probabilities": {label: round(float(p), 4) for label, p in zip(self._claim_labels, claim[i])},
+                    "citation": cite,
+                    "reasons": _reasons(masked[i], risk, cite, cuts["review"]),
+                    "terms": [[str(self._feature_names[row.indices[j]]), round(float(row.data[j]), 4)] for j in order],
+                }
+
+
+def load(path=None, thresholds=None) -> Scorer:
+    """A :class:`Scorer` for the model in directory ``path`` (the bundled model when ``None``)."""
+    return Scorer(load_model(path), thresholds=thresholds)

@@ -1,0 +1,80 @@
+"""Behaviour of the shipped model, CheckList style: minimum functionality, invariance, direction.
+
+Thresholds have margin: these are properties a user relies on, not exact floats.
+"""
+import pytest
+
+OVERCLAIMS = [
+    "Turmeric cures cancer.",
+    "Elderberry syrup knocks out the flu in 24 hours, guaranteed.",
+    "Our CBD oil is clinically proven to eliminate chronic pain with no side effects.",
+    "Berberine works better than metformin for diabetes.",
+    "Colloidal silver is a natural antibiotic that kills viruses.",
+]
+HEDGES = [
+    "Turmeric may help some people with mild joint discomfort.",
+    "Preliminary evidence suggests ashwagandha might modestly lower stress, but more research is needed.",
+    "A small study in mice found that NMN may affect energy metabolism.",
+]
+NEUTRALS = [
+    "Take two capsules daily with food.",
+    "Store in a cool, dry place.",
+    "Magnesium is a mineral found in leafy greens, nuts and seeds.",
+    "Talk to your doctor before taking any supplement.",
+]
+NAMES = ["turmeric", "ashwagandha", "zinc", "berberine", "elderberry", "melatonin", "CBD"]
+
+
+def label_of(scorer, text):
+    probabilities = scorer.score(text).sentences[0]["probabilities"]
+    return max(probabilities, key=probabilities.get)
+
+
+@pytest.mark.parametrize("text", OVERCLAIMS)
+def test_plain_overclaims_are_overclaims(scorer, text):
+    assert label_of(scorer, text) == "overclaim"
+    assert scorer.score(text).decision in ("review", "block")
+
+
+@pytest.mark.parametrize("text", HEDGES)
+def test_honest_hedges_are_hedged(scorer, text):
+    assert label_of(scorer, text) == "hedged"
+
+
+@pytest.mark.parametrize("text", NEUTRALS)
+def test_instructions_and_descriptions_are_neutral_and_allowed(scorer, text):
+    assert label_of(scorer, text) == "neutral"
+    assert scorer.score(text).decision == "allow"
+
+
+@pytest.mark.parametrize("template", [
+    "{} cures anxiety and depression.",
+    "{} may help some people sleep, though evidence is limited.",
+    "Take one capsule of {} with breakfast.",
+])
+def test_swapping_the_supplement_name_moves_risk_by_less_than_005(risk, template):
+    risks = [risk(template.format(name)) for name in NAMES]
+    assert max(risks) - min(risks) < 0.05
+
+
+def test_appending_neutral_sentences_does_not_raise_document_risk(risk):
+    claim = "This tea detoxes your liver and melts belly fat."
+    padded = claim + " Steep one bag in hot water for five minutes. Store in a dry place. Contains no gluten."
+    assert risk(padded) <= risk(claim) + 1e-9
+
+
+@pytest.mark.parametrize("certain, softened", [
+    ("Ashwagandha lowers cortisol.", "Ashwagandha may lower cortisol."),
+    ("Zinc shortens colds.", "Preliminary evidence suggests zinc might shorten colds."),
+    ("Berberine lowers blood sugar.", "Preliminary evidence suggests berberine may lower blood sugar in some people."),
+])
+def test_hedging_lowers_risk(risk, certain, softened):
+    assert risk(softened) < risk(certain) - 0.1
+
+
+@pytest.mark.parametrize("plain, boosted", [
+    ("Magnesium helps with sleep.", "Magnesium is clinically proven to fix sleep."),
+    ("Collagen supports skin.", "Collagen is clinically proven to erase wrinkles."),
+])
+def test_authority_and_boosters_raise_risk(risk, plain, boosted):
+    assert risk(boosted) > risk(plain)

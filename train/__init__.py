@@ -1,0 +1,1 @@
+"""Training: corpus validation, model fitting, evaluation and the artifacts in ``model/``."""

@@ -1,0 +1,77 @@
+"""Validate the corpus, evaluate by grouped cross-validation, fit the final model and write ``model/``."""
+from __future__ import annotations
+
+import json
+import platform
+from pathlib import Path
+
+import joblib
+import numpy as np
+import sklearn
+
+from overclaim.loader import ARTIFACT, META, sha256_of
+from train import card, corpus
+from train.evaluate import CLAIMS, choose_thresholds, groups_of, metrics, out_of_fold, threshold_report
+from train.model import PARAMS, TARGETS, build_pipeline
+
+MODEL_VERSION = "0.1.0"
+
+
+def build(output: Path, corpus_path: Path = corpus.CORPUS, log=print) -> dict:
+    """Run the whole training and write the artifact, ``meta.json``, the model card and its plots to ``output``.
+
+    Returns the metadata written to ``meta.json``.
+    """
+    frame = corpus.validate(corpus_path)
+    log(f"corpus: {len(frame)} rows valid ({corpus_path})")
+
+    oof = out_of_fold(frame)
+    scores = {name: metrics(frame, proba) for name, proba in oof.items()}
+    is_over = (frame["claim"] == "overclaim").to_numpy().astype(int)
+    risk = oof["model"]["claim"][:, CLAIMS.index("overclaim")]
+    thresholds = choose_thresholds(is_over, risk)
+    log(f"grouped CV: claim macro-F1 {scores['model']['claim']['macro_f1']:.3f}, "
+        f"overclaim ROC-AUC {scores['model']['overclaim_vs_rest']['roc_auc']:.3f}, "
+        f"citation macro-F1 {scores['model']['citation']['macro_f1']:.3f}, thresholds {thresholds}")
+
+    texts = frame["text"].to_numpy()
+    pipeline = build_pipeline(groups_of(frame)).fit(texts, frame[list(TARGETS)].to_numpy())
+
+    output.mkdir(parents=True, exist_ok=True)
+    artifact = output / ARTIFACT
+    joblib.dump(pipeline, artifact, compress=3)
+    meta = {
+        "model_version": MODEL_VERSION,
+        "sklearn_version": sklearn.__version__,
+        "python_version": platform.python_version(),
+        "artifact": ARTIFACT,
+        "sha256": sha256_of(artifact),
+        "corpus_sha256": sha256_of(Path(corpus_path)),
+        "corpus_rows": int(len(frame)),
+        "targets": list(TARGETS),
+        "labels": {t: [str(c) for c in classes] for t, classes in zip(TARGETS, pipeline.classes_)},
+        "risk_label": "overclaim",
+        "thresholds": thresholds,
+        "threshold_targets": {"block_precision": 0.90, "review_recall": 0.90},
+        "threshold_check": threshold_report(is_over, risk, thresholds),
+        "params": {k: list(v) if isinstance(v, tuple) else v for k, v in PARAMS.items()},
+        "evaluation": "grouped 5-fold cross-validation; groups are supplements, the five seed documents are one group",
+        "metrics": scores,
+    }
+    (output / META).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    card.write(output, meta, frame, oof, is_over)
+    log(f"wrote {artifact} ({artifact.stat().st_size / 1e6:.1f} MB), {META}, {card.CARD}")
+    return meta
+
+
+def top_features(pipeline, target: str, n: int = 15) -> dict[str, list[tuple[str, float]]]:
+    """The ``n`` largest positive coefficients per class of one head, as (feature, weight)."""
+    names = pipeline.named_steps["features"].get_feature_names_out()
+    head = pipeline.named_steps["heads"].estimators_[TARGETS.index(target)]
+    model = head.calibrated_classifiers_[0].estimator
+    out = {}
+    coefs = model.coef_ if model.coef_.shape[0] > 1 else np.vstack([-model.coef_[0], model.coef_[0]])
+    for label, row in zip(model.classes_, coefs):
+        best = np.argsort(-row)[:n]
+        out[str(label)] = [(str(names[i]), float(row[i])) for i in best]
+    return out

@@ -1,0 +1,148 @@
+"""Grouped cross-validation of the model and of two baselines, computed in the same run on the same folds.
+
+No supplement is on both sides of a fold, and the five seed documents (all kratom) stay together, so the figures
+estimate how the model does on products and documents it has never seen.
+"""
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pandas as pd
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import brier_score_loss, f1_score, precision_recall_fscore_support, roc_auc_score
+from sklearn.pipeline import make_pipeline
+
+from overclaim.citations import combine_citation
+from train.model import PARAMS, TARGETS, build_pipeline, grouped_splits
+
+CLAIMS = ("hedged", "neutral", "overclaim")
+CITATIONS = ("none", "unverifiable", "vague", "verifiable")
+OUTER_FOLDS = 5
+BLOCK_PRECISION = 0.90
+REVIEW_RECALL = 0.90
+
+# What a moderation team writes by hand: the baseline the model must beat.
+KEYWORD_OVERCLAIM = re.compile(
+    r"\b(cures?|cured|treats?|heals?|reverses?|prevents?|proven|guaranteed|miracle|no side effects|"
+    r"completely safe|100% safe|clinically proven|doctors agree|game.changer|eliminates?|kills?|"
+    r"detox|fights?|relief|relieves?)\b", re.IGNORECASE)
+KEYWORD_HEDGE = re.compile(
+    r"\b(may|might|could|preliminary|more research|some people|suggests?|possibly|limited|small study|"
+    r"in mice|in rats|appears? to)\b", re.IGNORECASE)
+KEYWORD_VERIFIABLE = re.compile(r"\b(doi|pmid|https?://|www\.)", re.IGNORECASE)
+KEYWORD_UNVERIFIABLE = re.compile(r"\b(journal|university|institute|published in|dr\.|harvard|researchers at)\b",
+                                  re.IGNORECASE)
+KEYWORD_VAGUE = re.compile(r"\b(studies|study|research|experts?|scientists?|evidence|doctors)\b", re.IGNORECASE)
+
+
+def groups_of(frame: pd.DataFrame) -> np.ndarray:
+    """The grouping unit of cross-validation: the supplement (all seed documents are kratom)."""
+    return frame["supplement"].to_numpy()
+
+
+def keyword_baseline(texts) -> dict[str, np.ndarray]:
+    """Probabilities from keyword lists, in the column order of ``CLAIMS`` and ``CITATIONS``."""
+    claim, citation = [], []
+    for text in texts:
+        over, hedge = bool(KEYWORD_OVERCLAIM.search(text)), bool(KEYWORD_HEDGE.search(text))
+        p_over = 0.8 if over and not hedge else 0.5 if over else 0.1
+        p_hedge = 0.7 if hedge and not over else 0.4 if hedge else 0.1
+        row = np.array([p_hedge, max(0.0, 1 - p_over - p_hedge), p_over])
+        claim.append(row / row.sum())
+        if KEYWORD_UNVERIFIABLE.search(text):
+            citation.append([0.1, 0.7, 0.1, 0.1])
+        elif KEYWORD_VERIFIABLE.search(text):
+            citation.append([0.1, 0.1, 0.1, 0.7])
+        elif KEYWORD_VAGUE.search(text):
+            citation.append([0.1, 0.1, 0.7, 0.1])
+        else:
+            citation.append([0.85, 0.05, 0.05, 0.05])
+    return {"claim": np.array(claim), "citation": np.array(citation)}
+
+
+def out_of_fold(frame: pd.DataFrame, params=PARAMS) -> dict[str, dict[str, np.ndarray]]:
+    """Out-of-fold probabilities of the model and both baselines on the same grouped folds."""
+    texts = frame["text"].to_numpy()
+    groups = groups_of(frame)
+    labels = frame[list(TARGETS)].to_numpy()
+    n = len(frame)
+    result = {
+        name: {target: np.zeros((n, len(CLAIMS if target == "claim" else CITATIONS))) for target in TARGETS}
+        for name in ("model", "tfidf_lr")
+    }
+    for train_idx, test_idx in grouped_splits(groups, OUTER_FOLDS):
+        pipeline = build_pipeline(groups[train_idx], params).fit(texts[train_idx], labels[train_idx])
+        probabilities = pipeline.predict_proba(texts[test_idx])
+        for target, proba, classes in zip(TARGETS, probabilities, pipeline.classes_):
+            assert tuple(classes) == (CLAIMS if target == "claim" else CITATIONS)
+            result["model"][target][test_idx] = proba
+        for j, target in enumerate(TARGETS):
+            plain = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=5000))
+            plain.fit(texts[train_idx], labels[train_idx, j])
+            result["tfidf_lr"][target][test_idx] = plain.predict_proba(texts[test_idx])
+    result["model"]["citation"] = combine_citation(texts, result["model"]["citation"], CITATIONS)
+    result["keywords"] = keyword_baseline(texts)
+    return result
+
+
+def expected_calibration_error(y_true: np.ndarray, p: np.ndarray, bins: int = 10) -> float:
+    """Mean gap between predicted and observed frequency over equal-width bins, weighted by bin size."""
+    edges = np.linspace(0, 1, bins + 1)
+    index = np.clip(np.digitize(p, edges[1:-1]), 0, bins - 1)
+    gap = 0.0
+    for b in range(bins):
+        mask = index == b
+        if mask.any():
+            gap += mask.mean() * abs(p[mask].mean() - y_true[mask].mean())
+    return float(gap)
+
+
+def metrics(frame: pd.DataFrame, proba: dict[str, np.ndarray]) -> dict:
+    """Per-class precision/recall/F1, macro-F1, overclaim ROC-AUC, Brier score and ECE for one system."""
+    out = {}
+    for target, classes in (("claim", CLAIMS), ("citation", CITATIONS)):
+        y = frame[target].to_numpy()
+        predicted = np.asarray(classes)[proba[target].argmax(axis=1)]
+        p, r, f, s = precision_recall_fscore_support(y, predicted, labels=list(classes), zero_division=0)
+        out[target] = {
+            "per_class": {c: {"precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]), "support": int(s[i])}
+                          for i, c in enumerate(classes)},
+            "macro_f1": float(f1_score(y, predicted, labels=list(classes), average="macro", zero_division=0)),
+        }
+    is_over = (frame["claim"] == "overclaim").to_numpy().astype(int)
+    risk = proba["claim"][:, CLAIMS.index("overclaim")]
+    out["overclaim_vs_rest"] = {
+        "roc_auc": float(roc_auc_score(is_over, risk)),
+        "brier": float(brier_score_loss(is_over, risk)),
+        "ece": expected_calibration_error(is_over, risk),
+    }
+    return out
+
+
+def choose_thresholds(is_over: np.ndarray, risk: np.ndarray) -> dict[str, float]:
+    """Cut points on the out-of-fold risk: ``block`` at the lowest risk where precision for overclaim reaches
+    ``BLOCK_PRECISION``, ``review`` at the highest risk that still catches ``REVIEW_RECALL`` of overclaims."""
+    order = np.argsort(-risk, kind="stable")
+    sorted_risk, hits = risk[order], is_over[order]
+    caught = np.cumsum(hits)
+    precision = caught / np.arange(1, len(hits) + 1)
+    recall = caught / max(1, hits.sum())
+    last = np.r_[sorted_risk[1:] != sorted_risk[:-1], True]  # evaluate only where the risk changes
+    ok_block = np.flatnonzero(last & (precision >= BLOCK_PRECISION))
+    block = float(sorted_risk[ok_block[-1]]) if len(ok_block) else 1.0
+    ok_review = np.flatnonzero(last & (recall >= REVIEW_RECALL))
+    review = float(sorted_risk[ok_review[0]]) if len(ok_review) else 0.0
+    return {"review": round(min(review, block), 4), "block": round(block, 4)}
+
+
+def threshold_report(is_over: np.ndarray, risk: np.ndarray, thresholds: dict[str, float]) -> dict[str, float]:
+    """Precision of ``block`` and recall of ``review`` on the out-of-fold predictions."""
+    blocked, reviewed = risk >= thresholds["block"], risk >= thresholds["review"]
+    return {
+        "block_precision": float(is_over[blocked].mean()) if blocked.any() else 0.0,
+        "block_recall": float(is_over[blocked].sum() / max(1, is_over.sum())),
+        "review_recall": float(is_over[reviewed].sum() / max(1, is_over.sum())),
+        "review_share": float(reviewed.mean()),
+    }
