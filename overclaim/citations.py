@@ -15,16 +15,18 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from overclaim.masking import mask_products
+
 CUE_PATTERNS: dict[str, re.Pattern] = {
-    "doi": re.compile(r"\b(?:doi:?\s*|https?://(?:dx\.)?doi\.org/)?10\.\d{4,9}/[^\s,;)\]]+", re.I),
+    "doi": re.compile(r"\b(?:doi:?\s*|https?://(?:dx\.)?doi\.org/)?\d\d\.\d{4,9}/[^\s,;)\]]+", re.I),
     "pmid": re.compile(r"\b(?:PMID|PMCID|PubMed ID)\b:?\s*(?:PMC)?\d{5,9}", re.I),
     "url": re.compile(r"\bhttps?://[^\s)\]]+|\bwww\.[^\s)\]]+|\b[\w-]+(?:\.[\w-]+)*\.(?:gov|org|edu)/[^\s)\]]*", re.I),
     "clinical_trial": re.compile(r"\bNCT\d{8}\b"),
     "author_year": re.compile(
-        r"\b[A-Z][a-z'-]+ (?:et al\.?|and [A-Z][a-z'-]+|& [A-Z][a-z'-]+),? \(?(?:19|20)\d{2}\)?"
-        r"|\([A-Z][a-z'-]+(?: et al\.?)?,? (?:19|20)\d{2}\)"
+        r"\b[A-Z][a-z'-]+ (?:et al\.?|and [A-Z][a-z'-]+|& [A-Z][a-z'-]+),? \(?\d{4}\)?"
+        r"|\([A-Z][a-z'-]+(?: et al\.?)?,? \d{4}\)"
     ),
-    "volume_pages": re.compile(r"\b(?:19|20)\d{2};\s?\d+(?:\(\d+\))?:\s?e?\d+|\b\d+\(\d+\):\s?e?\d+|\bvol\.? \d+", re.I),
+    "volume_pages": re.compile(r"\b\d{4};\s?\d+(?:\(\d+\))?:\s?e?\d+|\b\d+\(\d+\):\s?e?\d+|\bvol\.? \d+", re.I),
     "journal": re.compile(
         r"\b(?:journal of|published in|the lancet|lancet|jama|bmj|nutrients|plos one|frontiers in|phytomedicine|"
         r"cochrane|new england journal|annals of|american journal|british journal|international journal|"
@@ -37,6 +39,13 @@ CUE_PATTERNS: dict[str, re.Pattern] = {
         r"\b(?:studies|study|research|researchers|scientists?|experts?|evidence|trials?|science|scientific|"
         r"doctors|physicians|reports?|reported|review|meta-analysis|findings|literature|users report|"
         r"customers (?:say|report)|thousands of (?:people|users|customers)|clinically)\b", re.I),
+    # Weaker hints of evidence: never decisive, but enough to let the model decide rather than the rules.
+    "evidence_hint": re.compile(
+        r"\b(?:data|pilot|surveys?|analys[ie]s|mice|rats|animals?|lab|dishes|cells|tested|testing|found|shown|"
+        r"showed|suggests?|linked|associated|says?|said|according|cited|citing|noted|estimates?|guidelines?|"
+        r"proven|confirmed|backed|\w+ologists?|\w+icians?|doctors?|docs?|pharmacists?|nutritionists?|dietitians?|"
+        r"specialists?|professionals?|authorities|officials|agency|fda|ftc|ema|efsa|nccih|ods|consumer|feedback|"
+        r"reviews?|people say|customers|users|patients|participants|volunteers|\d{4})\b", re.I),
 }
 CHECKABLE = ("doi", "pmid", "url", "clinical_trial")
 SOURCES = ("journal", "institution", "author_year")
@@ -67,8 +76,20 @@ def find_cues(text: str) -> list[CitationCue]:
     return sorted(cues, key=lambda cue: (cue.start, cue.kind))
 
 
+def decide(kinds) -> str | None:
+    """The citation category when the rules alone decide it from the cue kinds found, else ``None``."""
+    kinds = set(kinds)
+    if not kinds:
+        return "none"
+    if kinds & set(CHECKABLE) and not kinds & {"vague", "institution"}:
+        return "verifiable"
+    return None
+
+
 def rule_decision(text: str) -> str | None:
     """The citation category when the rules alone decide it, else ``None`` (the model decides).
+
+    The rules read the text as the model does, with product names and digits masked.
 
     Examples
     --------
@@ -79,12 +100,7 @@ def rule_decision(text: str) -> str | None:
     >>> rule_decision("Studies show it works.") is None
     True
     """
-    kinds = {cue.kind for cue in find_cues(text)}
-    if not kinds:
-        return "none"
-    if kinds & set(CHECKABLE) and not kinds & {"vague", "institution"}:
-        return "verifiable"
-    return None
+    return decide(cue.kind for cue in find_cues(mask_products(text)))
 
 
 def combine_citation(texts, proba: np.ndarray, classes) -> np.ndarray:

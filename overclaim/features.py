@@ -1,8 +1,8 @@
-"""Featurization shared by training and serving: product masking and linguistic cue features.
+"""Linguistic cue features shared by training and serving.
 
-Both transformers are stateless text transformers that follow the scikit-learn estimator contract
-(``__init__`` stores parameters, ``fit`` returns ``self``), so the fitted pipeline pickles with references to
-this module only.
+:class:`CueFeatures` is a stateless text transformer that follows the scikit-learn estimator contract
+(``__init__`` stores parameters, ``fit`` returns ``self``). It reads text already passed through
+:func:`overclaim.masking.mask_products`.
 """
 from __future__ import annotations
 
@@ -12,45 +12,8 @@ import numpy as np
 from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 
-from overclaim.lexicon import product_names
-
-MASK = "SUPPLEMENT"
-
-_PRODUCT = re.compile(r"(?<![\w-])(?:" + "|".join(re.escape(n) for n in product_names()) + r")(?![\w-])", re.I)
-_BRAND = re.compile(r"\b[A-Z][\w'-]*(?:\s+[A-Z][\w'-]*){0,2}\s?[™®]")
-_DIGIT = re.compile(r"\d")
-
-
-def mask_products(text: str) -> str:
-    """Replace supplement, product and brand names by ``SUPPLEMENT`` and every digit by ``0``.
-
-    Examples
-    --------
-    >>> mask_products("Ashwagandha (KSM-66) cut cortisol by 27% in 2019")
-    'SUPPLEMENT (SUPPLEMENT) cut cortisol by 00% in 0000'
-    """
-    text = _BRAND.sub(MASK, text)
-    text = _PRODUCT.sub(MASK, text)
-    return _DIGIT.sub("0", text)
-
-
-class ProductMasker(TransformerMixin, BaseEstimator):
-    """Mask product names and digits so the model learns claim language rather than topics.
-
-    Examples
-    --------
-    >>> ProductMasker().fit_transform(["Turmeric cures arthritis.", "CBD cures arthritis."])
-    ['SUPPLEMENT cures arthritis.', 'SUPPLEMENT cures arthritis.']
-    """
-
-    def fit(self, X, y=None):
-        """Nothing to learn; returns ``self``."""
-        return self
-
-    def transform(self, X):
-        """Return the masked texts as a list of strings."""
-        return [mask_products(str(text)) for text in X]
-
+from overclaim.citations import CUE_PATTERNS, find_cues
+from overclaim.masking import MASK
 
 def _words(*phrases: str) -> str:
     return r"\b(?:" + "|".join(phrases) + r")\b"
@@ -127,22 +90,6 @@ CUES: dict[str, str] = {
         "stop(?:ped)? taking", "off (?:my|your|all) (?:meds|medication)", "better than (?:\\w+ )?(?:drugs?|medication)",
         "like prescription", "works like", "as effective as", "more effective than",
     ),
-    "doi": r"\b(?:doi:?\s*|doi\.org/)?0+\.0{4,}/\S+",
-    "pmid": r"\b(?:pmid|pmcid|pubmed id)\b:?\s*(?:pmc)?0+",
-    "url": r"\b(?:https?://|www\.)\S+|\b\w+\.(?:gov|org|edu|com)/\S*",
-    "author_year": r"\b[A-Z][a-z]+ (?:et al\.?|and [A-Z][a-z]+|& [A-Z][a-z]+),? \(?0{4}\)?|\([A-Z][a-z]+,? 0{4}\)",
-    "volume_pages": r"\b0{4};\s?0+(?:\(0+\))?:\s?[e0]0*|\bvol(?:ume)?\.? 0+|\bpp?\. 0+|\b0+\(0+\):0+",
-    "journal": r"\b(?:journal of|j\.? [a-z]+|published in|the lancet|lancet|jama|bmj|nutrients|"
-    r"plos one|frontiers in|phytomedicine|cochrane|new england journal|annals of|american journal|"
-    r"british journal|international journal|european journal|clinical nutrition)\b",
-    "institution": r"\b(?:university|institute|college|clinic|hospital|harvard|stanford|mayo|yale|oxford|"
-    r"cambridge|johns hopkins|nih|national institutes?|world health organization|cdc|laboratory|"
-    r"school of medicine|medical center|dr\.? [a-z]+|professor|researchers at|scientists at|according to)\b",
-    "vague_evidence": _words(
-        "studies", "study", "research(?:ers)?", "scientists?", "experts?", "evidence", "trials?", "science",
-        "doctors", "reports?", "reported", "review", "meta-analysis", "data", "findings?", "literature",
-        "users report", "customers (?:say|report)", "many people", "thousands of",
-    ),
     "first_person": _words("i", "i'm", "i've", "my", "me", "myself"),
     "negation": _words("not", "no", "never", "none", "nothing", "cannot", "can't", "won't", "don't", "doesn't",
                        "isn't", "aren't", "without", "neither", "nor"),
@@ -162,16 +109,21 @@ CUES: dict[str, str] = {
                                 "is involved in", "essential (?:mineral|vitamin|nutrient)"),
 }
 
-_COMPILED = {
-    name: re.compile(pattern, 0 if name == "author_year" else re.IGNORECASE)
-    for name, pattern in CUES.items()
-}
+# Patterns are matched against lower-cased text: much faster than re.IGNORECASE.
+_COMPILED = {name: re.compile(pattern) for name, pattern in CUES.items()}
+CITATION_CUES = tuple(CUE_PATTERNS)
 _SHAPE = ("question", "exclamation", "all_caps_words", "length")
 
 
 def cue_counts(masked_text: str) -> dict[str, int]:
-    """How often each cue of :data:`CUES` occurs in a text already passed through :func:`mask_products`."""
-    return {name: len(pattern.findall(masked_text)) for name, pattern in _COMPILED.items()}
+    """How often each cue of :data:`CUES` and each citation cue kind (``cite:<kind>``) occurs in a text already
+    passed through :func:`overclaim.masking.mask_products`."""
+    lower = masked_text.lower()
+    counts = {name: len(pattern.findall(lower)) for name, pattern in _COMPILED.items()}
+    counts.update({f"cite:{kind}": 0 for kind in CITATION_CUES})
+    for cue in find_cues(masked_text):
+        counts[f"cite:{cue.kind}"] += 1
+    return counts
 
 
 class CueFeatures(TransformerMixin, BaseEstimator):
@@ -203,7 +155,8 @@ class CueFeatures(TransformerMixin, BaseEstimator):
         """Validate parameters; nothing is learned from ``X``. Returns ``self``."""
         if self.cap < 1:
             raise ValueError(f"cap must be at least 1, got {self.cap}")
-        self.feature_names_out_ = np.array([f"cue:{name}" for name in (*_COMPILED, *_SHAPE)], dtype=object)
+        names = (*_COMPILED, *(f"cite:{kind}" for kind in CITATION_CUES), *_SHAPE)
+        self.feature_names_out_ = np.array([f"cue:{name}" for name in names], dtype=object)
         return self
 
     def transform(self, X):

@@ -9,8 +9,7 @@ from itertools import islice
 
 import numpy as np
 
-from overclaim.citations import rule_decision
-from overclaim.features import cue_counts, mask_products
+from overclaim.citations import decide as citation_rule
 from overclaim.loader import LoadedModel, load_model
 from overclaim.policy import check_thresholds, decide
 from overclaim.sentences import sentence_spans
@@ -28,6 +27,7 @@ REASONS = (
     "absolute_safety",
     "establishment_claim",
     "unhedged_efficacy",
+    "claim_language",
     "unverifiable_citation",
     "vague_evidence",
 )
@@ -61,8 +61,7 @@ class Result:
         return record
 
 
-def _reasons(masked: str, risk: float, citation: str, review: float) -> list[str]:
-    cues = cue_counts(masked)
+def _reasons(cues: dict[str, float], risk: float, citation: str, review: float) -> list[str]:
     found = []
     if risk >= review:
         if cues["disease"] and (cues["treat_verb"] or cues["drug_class"]):
@@ -73,8 +72,11 @@ def _reasons(masked: str, risk: float, citation: str, review: float) -> list[str
             found.append("absolute_safety")
         if cues["booster"] or cues["authority"]:
             found.append("establishment_claim")
-        if not (cues["hedge_modal"] or cues["evidence_limit"] or cues["scope_limit"]):
+        efficacy = cues["treat_verb"] or cues["can_claim"] or cues["disease"]
+        if efficacy and not (cues["hedge_modal"] or cues["evidence_limit"] or cues["scope_limit"]):
             found.append("unhedged_efficacy")
+        if not found:
+            found.append("claim_language")
     if citation == "unverifiable":
         found.append("unverifiable_citation")
     elif citation == "vague":
@@ -109,14 +111,19 @@ class Scorer:
         self._mask = pipeline.named_steps["mask"]
         self._features = pipeline.named_steps["features"]
         self._heads = pipeline.named_steps["heads"]
-        self._feature_names = np.array([_term_name(f) for f in self._features.get_feature_names_out()], dtype=object)
+        names = list(self._features.get_feature_names_out())
+        self._feature_names = np.array([_term_name(f) for f in names], dtype=object)
+        # Reasons and the citation rules read the cue columns of the same feature matrix the heads see.
+        self._cue_columns = [i for i, f in enumerate(names) if f.startswith("cues__cue:")]
+        self._cue_names = [names[i].removeprefix("cues__cue:") for i in self._cue_columns]
         targets = model.meta["targets"]
         self._claim_head = self._heads.estimators_[targets.index("claim")]
         self._citation_head = self._heads.estimators_[targets.index("citation")]
         self._claim_labels = model.labels["claim"]
         self._citation_labels = model.labels["citation"]
+        # The calibrated head's inner regression is fitted on class indices in the order of the head's classes_.
         linear = self._claim_head.calibrated_classifiers_[0].estimator
-        self._risk_coef = linear.coef_[list(linear.classes_).index(model.meta["risk_label"])]
+        self._risk_coef = linear.coef_[list(self._claim_head.classes_).index(model.meta["risk_label"])]
         self._model_info = {"version": model.meta["model_version"], "sha256": model.meta["sha256"]}
 
     def score(self, text: str, thresholds=None) -> Result:
@@ -158,10 +165,12 @@ class Scorer:
             claim = self._claim_head.predict_proba(X)
             citation = self._citation_head.predict_proba(X)
             contributions = X.multiply(self._risk_coef).tocsr()
+            cue_values = X[:, self._cue_columns].toarray()
             over = self._claim_labels.index(self.model.meta["risk_label"])
-            for i, sentence in enumerate(batch):
+            for i in range(len(batch)):
                 risk = float(claim[i, over])
-                decided = rule_decision(sentence)
+                cues = dict(zip(self._cue_names, cue_values[i]))
+                decided = citation_rule(name[5:] for name, value in cues.items() if name.startswith("cite:") and value)
                 cite = decided if decided is not None else self._citation_labels[int(citation[i].argmax())]
                 row = contributions.getrow(i)
                 order = np.argsort(-np.abs(row.data))[:TOP_TERMS]
@@ -169,7 +178,7 @@ class Scorer:
                     "risk": round(risk, 4),
                     "probabilities": {label: round(float(p), 4) for label, p in zip(self._claim_labels, claim[i])},
                     "citation": cite,
-                    "reasons": _reasons(masked[i], risk, cite, cuts["review"]),
+                    "reasons": _reasons(cues, risk, cite, cuts["review"]),
                     "terms": [[str(self._feature_names[row.indices[j]]), round(float(row.data[j]), 4)] for j in order],
                 }
 

@@ -5,7 +5,8 @@ import pytest
 from sklearn.base import clone
 
 from overclaim.citations import find_cues, rule_decision
-from overclaim.features import CueFeatures, ProductMasker, mask_products
+from overclaim.features import CueFeatures
+from overclaim.masking import ProductMasker, mask_products
 from overclaim.policy import ThresholdError, check_thresholds, decide
 from overclaim.sentences import sentence_spans
 

@@ -11,7 +11,7 @@ import sklearn
 
 from overclaim.loader import ARTIFACT, META, sha256_of
 from train import card, corpus
-from train.evaluate import CLAIMS, choose_thresholds, groups_of, metrics, out_of_fold, threshold_report
+from train.evaluate import BLOCK_PRECISION, CLAIMS, REVIEW_RECALL, choose_thresholds, groups_of, metrics, out_of_fold, threshold_report
 from train.model import PARAMS, TARGETS, build_pipeline
 
 MODEL_VERSION = "0.1.0"
@@ -52,7 +52,7 @@ def build(output: Path, corpus_path: Path = corpus.CORPUS, log=print) -> dict:
         "labels": {t: [str(c) for c in classes] for t, classes in zip(TARGETS, pipeline.classes_)},
         "risk_label": "overclaim",
         "thresholds": thresholds,
-        "threshold_targets": {"block_precision": 0.90, "review_recall": 0.90},
+        "threshold_targets": {"block_precision": BLOCK_PRECISION, "review_recall": REVIEW_RECALL},
         "threshold_check": threshold_report(is_over, risk, thresholds),
         "params": {k: list(v) if isinstance(v, tuple) else v for k, v in PARAMS.items()},
         "evaluation": "grouped 5-fold cross-validation; groups are supplements, the five seed documents are one group",
@@ -71,7 +71,7 @@ def top_features(pipeline, target: str, n: int = 15) -> dict[str, list[tuple[str
     model = head.calibrated_classifiers_[0].estimator
     out = {}
     coefs = model.coef_ if model.coef_.shape[0] > 1 else np.vstack([-model.coef_[0], model.coef_[0]])
-    for label, row in zip(model.classes_, coefs):
+    for label, row in zip(head.classes_, coefs):
         best = np.argsort(-row)[:n]
         out[str(label)] = [(str(names[i]), float(row[i])) for i in best]
     return out

@@ -83,7 +83,7 @@ def _table(meta: dict) -> str:
 def write(output: Path, meta: dict, frame, oof: dict, is_over: np.ndarray) -> None:
     """Write the plots and the model card into ``output``."""
     plot(output, oof, is_over, meta["thresholds"])
-    t, check = meta["thresholds"], meta["threshold_check"]
+    t, check, aim = meta["thresholds"], meta["threshold_check"], meta["threshold_targets"]
     written = frame[frame["source"] == "written"]
     text = f"""# Model card: overclaim {meta['model_version']}
 
@@ -111,7 +111,7 @@ PMID or URL with no other appeal); the model decides the rest.
 ## Data
 `data/corpus.csv`: {len(frame)} sentences (sha256 `{meta['corpus_sha256'][:16]}...`): {len(frame) - len(written)}
 from five kratom SEO articles (`data/raw/`) and {len(written)} written for the corpus about
-{written['supplement'].nunique()} supplements and product types in {written['genre'].nunique()} genres.
+{written.loc[written['supplement'] != 'general', 'supplement'].nunique()} supplements and product types in {written['genre'].nunique()} genres.
 Claim labels: {', '.join(f'{k} {v}' for k, v in frame['claim'].value_counts().items())}.
 Citation labels: {', '.join(f'{k} {v}' for k, v in frame['citation'].value_counts().items())}.
 
@@ -123,9 +123,10 @@ Citation labels: {', '.join(f'{k} {v}' for k, v in frame['citation'].value_count
 ![calibration]({CALIBRATION_PLOT}) ![precision-recall]({PR_PLOT})
 
 ## Thresholds
-Chosen on the out-of-fold risks: **block** at risk >= {t['block']} (the lowest cut with >= 90% overclaim
-precision: {check['block_precision']:.1%} precision, {check['block_recall']:.1%} recall out of fold) and
-**review** at risk >= {t['review']} (the highest cut that still catches >= 90% of overclaims:
+Chosen on the out-of-fold risks: **block** at risk >= {t['block']} (the lowest cut with >=
+{aim['block_precision']:.0%} overclaim precision: {check['block_precision']:.1%} precision,
+{check['block_recall']:.1%} recall out of fold) and **review** at risk >= {t['review']} (the highest cut that
+still catches >= {aim['review_recall']:.0%} of overclaims:
 {check['review_recall']:.1%} recall, {check['review_share']:.1%} of sentences sent to review or block).
 
 ## Limitations

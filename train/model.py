@@ -13,14 +13,16 @@ from sklearn.model_selection import GroupKFold
 from sklearn.multioutput import MultiOutputClassifier
 from sklearn.pipeline import FeatureUnion, Pipeline
 
-from overclaim.features import CueFeatures, ProductMasker
+from overclaim.features import CueFeatures
+from overclaim.masking import ProductMasker
 
 TARGETS = ("claim", "citation")
 PARAMS = {
     "word_ngrams": (1, 2),
-    "char_ngrams": (2, 5),
+    "char_ngrams": (3, 4),
     "cue_scale": 1.0,
-    "C": 4.0,
+    "C": 16.0,
+    "class_weight": "balanced",
     "calibration_folds": 5,
 }
 
@@ -32,22 +34,17 @@ def grouped_splits(groups, n_splits):
 
 def build_pipeline(groups, params=PARAMS) -> Pipeline:
     """An unfitted pipeline whose calibration folds are grouped by ``groups`` (one entry per training row)."""
-    features = FeatureUnion(
-        [
-            (
-                "words",
-                TfidfVectorizer(ngram_range=params["word_ngrams"], min_df=2, sublinear_tf=True,
-                                token_pattern=r"(?u)\b\w[\w'-]*\b"),
-            ),
-            (
-                "chars",
-                TfidfVectorizer(analyzer="char_wb", ngram_range=params["char_ngrams"], min_df=2, sublinear_tf=True),
-            ),
-            ("cues", CueFeatures(scale=params["cue_scale"])),
-        ]
-    )
+    parts = [
+        ("words", TfidfVectorizer(ngram_range=params["word_ngrams"], min_df=2, sublinear_tf=True,
+                                  token_pattern=r"(?u)\b\w[\w'-]*\b")),
+    ]
+    if params["char_ngrams"]:
+        parts.append(("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=params["char_ngrams"], min_df=2,
+                                               sublinear_tf=True)))
+    parts.append(("cues", CueFeatures(scale=params["cue_scale"])))
+    features = FeatureUnion(parts)
     head = CalibratedClassifierCV(
-        LogisticRegression(C=params["C"], max_iter=5000),
+        LogisticRegression(C=params["C"], class_weight=params["class_weight"], max_iter=5000),
         method="temperature",
         cv=grouped_splits(groups, params["calibration_folds"]),
         ensemble=False,
