@@ -1,0 +1,45 @@
+"""The package works installed from a wheel, run from another folder: the model ships inside it."""
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def installed(tmp_path_factory):
+    """The project's wheel, built and installed (without dependencies) into a folder of its own."""
+    base = tmp_path_factory.mktemp("wheel")
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(base / "dist"), str(ROOT)],
+                   check=True, capture_output=True)
+    wheel = next((base / "dist").glob("overclaim-*.whl"))
+    site = base / "site"
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), str(wheel)],
+                   check=True, capture_output=True)
+    return site
+
+
+def run_installed(site, args, cwd, stdin=None):
+    env = {"PYTHONPATH": str(site), "PATH": "/usr/bin:/bin", "PYTHONNOUSERSITE": "1"}
+    return subprocess.run(args, cwd=cwd, env=env, input=stdin, capture_output=True, text=True, timeout=120)
+
+
+def test_wheel_carries_the_model_and_scores_from_another_folder(installed, tmp_path):
+    code = ("import overclaim, json; r = overclaim.load().score('Elderberry cures the flu.');"
+            "print(json.dumps([overclaim.__file__, r.decision, r.model['sha256']]))")
+    done = run_installed(installed, [sys.executable, "-c", code], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    where, decision, sha = json.loads(done.stdout)
+    assert where.startswith(str(installed))
+    assert decision in ("review", "block")
+    assert sha == json.loads((ROOT / "model" / "meta.json").read_text())["sha256"]
+
+
+def test_installed_console_script_scores_stdin(installed, tmp_path):
+    done = run_installed(installed, [sys.executable, str(installed / "bin" / "overclaim"), "score", "--json"],
+                         cwd=tmp_path, stdin="Take one capsule daily with water.")
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["decision"] == "allow"
