@@ -17,38 +17,50 @@ import numpy as np
 
 from overclaim.masking import mask_products
 
+# Matched against the lower-cased text (faster than re.IGNORECASE), except where ORIGINAL_CASE says otherwise.
 CUE_PATTERNS: dict[str, re.Pattern] = {
-    "doi": re.compile(r"\b(?:doi:?\s*|https?://(?:dx\.)?doi\.org/)?\d\d\.\d{4,9}/[^\s,;)\]]+", re.I),
-    "pmid": re.compile(r"\b(?:PMID|PMCID|PubMed ID)\b:?\s*(?:PMC)?\d{5,9}", re.I),
-    "url": re.compile(r"\bhttps?://[^\s)\]]+|\bwww\.[^\s)\]]+|\b[\w-]+(?:\.[\w-]+)*\.(?:gov|org|edu)/[^\s)\]]*", re.I),
+    "doi": re.compile(r"\b(?:doi:?\s*|https?://(?:dx\.)?doi\.org/)?\d\d\.\d{4,9}/[^\s,;)\]]+"),
+    "pmid": re.compile(r"\b(?:pmid|pmcid|pubmed id)\b:?\s*(?:pmc)?\d{5,9}"),
+    "url": re.compile(r"\bhttps?://[^\s)\]]+|\bwww\.[^\s)\]]+|\b[\w-]+(?:\.[\w-]+)*\.(?:gov|org|edu)/[^\s)\]]*"),
     "clinical_trial": re.compile(r"\bNCT\d{8}\b"),
     "author_year": re.compile(
         r"\b[A-Z][a-z'-]+ (?:et al\.?|and [A-Z][a-z'-]+|& [A-Z][a-z'-]+),? \(?\d{4}\)?"
         r"|\([A-Z][a-z'-]+(?: et al\.?)?,? \d{4}\)"
     ),
-    "volume_pages": re.compile(r"\b\d{4};\s?\d+(?:\(\d+\))?:\s?e?\d+|\b\d+\(\d+\):\s?e?\d+|\bvol\.? \d+", re.I),
+    "volume_pages": re.compile(r"\b\d{4};\s?\d+(?:\(\d+\))?:\s?e?\d+|\b\d+\(\d+\):\s?e?\d+|\bvol\.? \d+"),
     "journal": re.compile(
         r"\b(?:journal of|published in|the lancet|lancet|jama|bmj|nutrients|plos one|frontiers in|phytomedicine|"
         r"cochrane|new england journal|annals of|american journal|british journal|international journal|"
-        r"european journal|clinical nutrition|j\. ?[a-z]+\.?)\b", re.I),
+        r"european journal|clinical nutrition|j\. ?[a-z]+\.?)\b"),
     "institution": re.compile(
         r"\b(?:university|institute|college|clinic\b|hospital|harvard|stanford|mayo|yale|oxford|cambridge|"
         r"johns hopkins|national institutes? of|world health organization|laboratory|school of medicine|"
-        r"medical center|researchers at|scientists at|dr\.? [A-Z][a-z]+|professor [A-Z]|according to [A-Z])", re.I),
+        r"medical center|researchers at|scientists at|dr\.? [a-z]+|professor [a-z]|according to [a-z])"),
     "vague": re.compile(
         r"\b(?:studies|study|research|researchers|scientists?|experts?|evidence|trials?|science|scientific|"
         r"doctors|physicians|reports?|reported|review|meta-analysis|findings|literature|users report|"
-        r"customers (?:say|report)|thousands of (?:people|users|customers)|clinically)\b", re.I),
-    # Weaker hints of evidence: never decisive, but enough to let the model decide rather than the rules.
-    "evidence_hint": re.compile(
-        r"\b(?:data|pilot|surveys?|analys[ie]s|mice|rats|animals?|lab|dishes|cells|tested|testing|found|shown|"
-        r"showed|suggests?|linked|associated|says?|said|according|cited|citing|noted|estimates?|guidelines?|"
-        r"proven|confirmed|backed|\w+ologists?|\w+icians?|doctors?|docs?|pharmacists?|nutritionists?|dietitians?|"
-        r"specialists?|professionals?|authorities|officials|agency|fda|ftc|ema|efsa|nccih|ods|consumer|feedback|"
-        r"reviews?|people say|customers|users|patients|participants|volunteers|\d{4})\b", re.I),
+        r"customers (?:say|report)|thousands of (?:people|users|customers)|clinically)\b"),
 }
+ORIGINAL_CASE = frozenset({"clinical_trial", "author_year"})
+# A pattern is only tried when one of these strings occurs in the lower-cased text.
+PREFILTER = {"doi": ("/",), "pmid": ("pm",), "url": ("/", "www."), "clinical_trial": ("nct",),
+             "volume_pages": ("(", ";", "vol")}
+# Weaker hints of evidence: never decisive, but enough to let the model decide rather than the rules.
+EVIDENCE_HINTS = frozenset(
+    """data pilot survey surveys analysis analyses mice rats animal animals lab dishes cells tested testing found
+    shown showed suggest suggests linked associated say says said according cited citing noted estimate estimates
+    guideline guidelines proven confirmed backed doctor doctors doc docs pharmacist pharmacists nutritionist
+    nutritionists dietitian dietitians specialist specialists professional professionals authorities officials
+    agency fda ftc ema efsa nccih ods consumer feedback review reviews customers users patients participants
+    volunteers""".split()
+)
+_WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
 CHECKABLE = ("doi", "pmid", "url", "clinical_trial")
-SOURCES = ("journal", "institution", "author_year")
+
+
+def _is_hint(word: str) -> bool:
+    return (word in EVIDENCE_HINTS or word.endswith(("ologist", "ologists", "ician", "icians"))
+            or (len(word) == 4 and word.isdigit()))
 
 
 @dataclass(frozen=True)
@@ -68,8 +80,14 @@ def find_cues(text: str) -> list[CitationCue]:
     >>> [c.kind for c in find_cues("See doi:10.1016/j.jep.2020.112901 for details")]
     ['doi']
     """
-    cues = [CitationCue(kind, m.start(), m.end()) for kind, pattern in CUE_PATTERNS.items()
-            for m in pattern.finditer(text)]
+    lower = text.lower()
+    cues = [
+        CitationCue(kind, m.start(), m.end())
+        for kind, pattern in CUE_PATTERNS.items()
+        if kind not in PREFILTER or any(marker in lower for marker in PREFILTER[kind])
+        for m in pattern.finditer(text if kind in ORIGINAL_CASE else lower)
+    ]
+    cues += [CitationCue("evidence_hint", m.start(), m.end()) for m in _WORD.finditer(lower) if _is_hint(m.group())]
     # A word inside a DOI or a URL ("j.jep", "nutrients") is part of the reference, not a cue of its own.
     checkable = [(c.start, c.end) for c in cues if c.kind in CHECKABLE]
     cues = [c for c in cues if c.kind in CHECKABLE or not any(s <= c.start < e for s, e in checkable)]

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
-from overclaim.loader import ModelError
+from overclaim.batch import BatchError
+from overclaim.loader import ModelError, load_model
 from overclaim.policy import ThresholdError
 from overclaim.scorer import load
 
@@ -49,11 +51,40 @@ def cmd_score(args) -> int:
     return 0
 
 
+def cmd_moderate(args) -> int:
+    from overclaim import stream
+
+    scorer = load(args.model, thresholds=_thresholds(args))
+    try:
+        stream.write_records(stream.moderate(stream.line_batches(sys.stdin, args.batch_size), scorer), sys.stdout)
+    except BrokenPipeError:
+        # The reader went away (``| head``): stop quietly, and keep Python from complaining at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    return 0
+
+
+def cmd_batch(args) -> int:
+    from tqdm import tqdm
+
+    from overclaim import batch
+
+    batch.preflight(args.input, args.output, args.force, args.jobs)
+    with tqdm(total=os.path.getsize(args.input), unit="B", unit_scale=True, disable=args.quiet, file=sys.stderr, desc="scoring") as bar:
+        def progress(done, rows):
+            bar.update(done - bar.n)
+            bar.set_postfix(rows=rows, rows_per_s=f"{rows / max(bar.format_dict['elapsed'], 1e-9):,.0f}")
+
+        summary = batch.run(args.input, args.output, args.text_column, model_path=args.model,
+                            thresholds=_thresholds(args), jobs=args.jobs, force=args.force, encoding=args.encoding,
+                            progress=progress)
+    print(summary.line(), file=sys.stderr)
+    return 0
+
+
 def _thresholds(args):
     if args.review is None and args.block is None:
         return None
-    from overclaim.loader import load_model
-
     own = load_model(args.model).thresholds
     return {"review": own["review"] if args.review is None else args.review,
             "block": own["block"] if args.block is None else args.block}
@@ -66,7 +97,19 @@ def build_parser() -> argparse.ArgumentParser:
     score.add_argument("text", nargs="*", help="text to score; none or '-' reads stdin")
     score.add_argument("--file", help="read the text from this file")
     score.add_argument("--json", action="store_true", help="print the full result record as JSON")
-    for command in (score,):
+    moderate = commands.add_parser("moderate", help="JSON lines in on stdin, one result line out per line in")
+    moderate.add_argument("--batch-size", type=int, default=256, help="most lines scored together (default 256)")
+    moderate.set_defaults(run=cmd_moderate)
+    batch = commands.add_parser("batch", help="score a CSV, Parquet or JSON-lines file into a new file")
+    batch.add_argument("input", help="input file (.csv, .tsv, .parquet, .jsonl)")
+    batch.add_argument("-o", "--output", required=True, help="output file; its extension sets the format")
+    batch.add_argument("--text-column", required=True, help="column holding the text to score")
+    batch.add_argument("--jobs", type=int, default=1, help="parallel worker processes (default 1)")
+    batch.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
+    batch.add_argument("--encoding", default="utf-8", help="input text encoding (default utf-8)")
+    batch.add_argument("--quiet", action="store_true", help="no progress bar")
+    batch.set_defaults(run=cmd_batch)
+    for command in (score, moderate, batch):
         command.add_argument("--model", help="model directory (default: the bundled model)")
         command.add_argument("--review", type=float, help="review threshold (default: the model's)")
         command.add_argument("--block", type=float, help="block threshold (default: the model's)")
@@ -79,7 +122,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ModelError, ThresholdError, OSError, UnicodeError) as error:
+    except (ModelError, ThresholdError, BatchError, OSError, UnicodeError) as error:
         print(f"overclaim: error: {error}", file=sys.stderr)
         return 2
 

@@ -111,7 +111,7 @@ CUES: dict[str, str] = {
 
 # Patterns are matched against lower-cased text: much faster than re.IGNORECASE.
 _COMPILED = {name: re.compile(pattern) for name, pattern in CUES.items()}
-CITATION_CUES = tuple(CUE_PATTERNS)
+CITATION_CUES = (*CUE_PATTERNS, "evidence_hint")
 _SHAPE = ("question", "exclamation", "all_caps_words", "length")
 
 

@@ -1,0 +1,94 @@
+"""JSON-lines moderation stream: one record out per line in, same order, ids echoed, bad lines reported.
+
+A line is ``{"id": ..., "text": "..."}`` or a bare JSON string. A line that is not valid JSON, has no text, or has
+a text that is not a string gives ``{"id": ..., "error": "..."}`` and the stream goes on. Lines are scored in
+batches of what has arrived (at most ``batch_size``), and each batch is flushed, so the filter works in a pipe.
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+from typing import IO, Iterable, Iterator
+
+BATCH_SIZE = 256
+READ_BYTES = 1 << 16
+
+
+def parse_line(raw: bytes | str, number: int) -> tuple[object, str | None, str | None]:
+    """``(id, text, error)`` of one input line; ``id`` defaults to the 1-based line number."""
+    try:
+        line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
+    except UnicodeDecodeError:
+        return number, None, "line is not valid UTF-8"
+    try:
+        item = json.loads(line)
+    except ValueError as error:
+        return number, None, f"invalid JSON: {error}"
+    if isinstance(item, str):
+        return number, item, None
+    if not isinstance(item, dict):
+        return number, None, f"expected an object with 'text' or a JSON string, got {type(item).__name__}"
+    item_id = item.get("id", number)
+    if "text" not in item:
+        return item_id, None, "missing field 'text'"
+    if not isinstance(item["text"], str):
+        return item_id, None, f"'text' must be a string, got {type(item['text']).__name__}"
+    return item_id, item["text"], None
+
+
+def line_batches(stream: IO, batch_size: int = BATCH_SIZE) -> Iterator[list]:
+    """Lists of at most ``batch_size`` non-blank lines, each as soon as the lines in it have arrived."""
+    try:
+        fd = stream.fileno()
+    except (AttributeError, OSError, io.UnsupportedOperation):
+        fd = None
+    if fd is None:  # an in-memory stream: everything has arrived already
+        batch = []
+        for line in stream:
+            if line.strip():
+                batch.append(line)
+            if len(batch) == batch_size:
+                yield batch
+                batch = []
+        if batch:
+            yield batch
+        return
+    pending = b""
+    while True:
+        data = os.read(fd, READ_BYTES)
+        if data:
+            *complete, pending = (pending + data).split(b"\n")
+        else:
+            complete, pending = [pending], b""
+        lines = [line for line in complete if line.strip()]
+        for start in range(0, len(lines), batch_size):
+            yield lines[start : start + batch_size]
+        if not data:
+            return
+
+
+def moderate(lines: Iterable[list], scorer, thresholds=None) -> Iterator[list[dict]]:
+    """Score batches of raw lines; yields, per batch, one record per line in the same order."""
+    number = 0
+    for batch in lines:
+        parsed = []
+        for raw in batch:
+            number += 1
+            parsed.append(parse_line(raw, number))
+        texts = [text for _, text, error in parsed if error is None]
+        results = iter(scorer.score_many(texts, thresholds) if texts else [])
+        out = []
+        for item_id, _, error in parsed:
+            out.append({"id": item_id, "error": error} if error else {"id": item_id, **next(results).to_dict()})
+        yield out
+
+
+def write_records(batches: Iterable[list[dict]], out: IO) -> int:
+    """Write each batch as JSON lines and flush it; returns the number of records written."""
+    count = 0
+    for records in batches:
+        out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+        out.flush()
+        count += len(records)
+    return count
