@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test train install-dev clean
+.PHONY: demo test train bench install-dev clean
 
 $(VENV)/.runtime: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,11 @@ test: $(VENV)/.dev
 ## Validate the corpus, train, evaluate and write model/.
 train: $(VENV)/.dev
 	$(PY) -m train --output model
+
+## Benchmarks: score_many on one core, then batch --jobs 2 on a generated 1,000,000-row CSV.
+bench: $(VENV)/.dev
+	$(PY) bench/score_many.py
+	$(PY) bench/batch.py --rows 1000000 --jobs 2
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

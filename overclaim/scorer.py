@@ -172,14 +172,15 @@ class Scorer:
                 cues = dict(zip(self._cue_names, cue_values[i]))
                 decided = citation_rule(name[5:] for name, value in cues.items() if name.startswith("cite:") and value)
                 cite = decided if decided is not None else self._citation_labels[int(citation[i].argmax())]
-                row = contributions.getrow(i)
-                order = np.argsort(-np.abs(row.data))[:TOP_TERMS]
+                lo, hi = contributions.indptr[i], contributions.indptr[i + 1]
+                data, indices = contributions.data[lo:hi], contributions.indices[lo:hi]
+                order = np.argsort(-np.abs(data))[:TOP_TERMS]
                 yield {
                     "risk": round(risk, 4),
                     "probabilities": {label: round(float(p), 4) for label, p in zip(self._claim_labels, claim[i])},
                     "citation": cite,
                     "reasons": _reasons(cues, risk, cite, cuts["review"]),
-                    "terms": [[str(self._feature_names[row.indices[j]]), round(float(row.data[j]), 4)] for j in order],
+                    "terms": [[str(self._feature_names[indices[j]]), round(float(data[j]), 4)] for j in order],
                 }
 
 

@@ -41,7 +41,8 @@ def build_pipeline(groups, params=PARAMS) -> Pipeline:
     if params["char_ngrams"]:
         parts.append(("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=params["char_ngrams"], min_df=2,
                                                sublinear_tf=True)))
-    parts.append(("cues", CueFeatures(scale=params["cue_scale"])))
+    if params["cue_scale"]:
+        parts.append(("cues", CueFeatures(scale=params["cue_scale"])))
     features = FeatureUnion(parts)
     head = CalibratedClassifierCV(
         LogisticRegression(C=params["C"], class_weight=params["class_weight"], max_iter=5000),
