@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from overclaim.scorer import load
+
 CHUNK_ROWS = 5_000
 ADDED_COLUMNS = ("overclaim_risk", "overclaim_decision", "overclaim_citation", "overclaim_reasons",
                  "overclaim_top_sentence", "overclaim_truncated")
@@ -188,8 +190,6 @@ _WORKER_SCORER = None
 
 def _init_worker(model_path, thresholds) -> None:
     global _WORKER_SCORER
-    from overclaim.scorer import load
-
     _WORKER_SCORER = load(model_path, thresholds=thresholds)
 
 
@@ -234,15 +234,14 @@ def run(in_path, out_path, text_column: str, *, model_path=None, thresholds=None
     chunks = read_chunks(in_path, text_column, encoding, chunk_rows)
     writer = _Writer(out_path)
     try:
+        # Loaded before the workers fork, so they share the model's memory instead of each loading a copy.
+        scorer = load(model_path, thresholds=thresholds)
         if jobs == 1:
-            from overclaim.scorer import load
-
-            scorer = load(model_path, thresholds=thresholds)
             scored = ((frame, done, score_texts(scorer, frame[text_column].tolist())) for frame, done in chunks)
             _drain(scored, writer, summary, progress)
         else:
-            with ProcessPoolExecutor(jobs, initializer=_init_worker, initargs=(model_path, thresholds)) as pool:
-                _drain(_parallel(pool, chunks, text_column, 2 * jobs), writer, summary, progress)
+            with ProcessPoolExecutor(jobs - 1, initializer=_init_worker, initargs=(model_path, thresholds)) as pool:
+                _drain(_parallel(pool, scorer, chunks, text_column, jobs), writer, summary, progress)
         writer.commit()
     except BaseException:
         writer.discard()
@@ -251,17 +250,23 @@ def run(in_path, out_path, text_column: str, *, model_path=None, thresholds=None
     return summary
 
 
-def _parallel(pool, chunks, text_column: str, in_flight: int):
-    """Chunks with their scores, in input order, keeping at most ``in_flight`` chunks submitted at once."""
+def _parallel(pool, scorer, chunks, text_column: str, jobs: int):
+    """Chunks with their scores, in input order: ``jobs - 1`` workers take their turns and this process takes
+    every ``jobs``-th chunk itself, with at most two chunks per process in flight."""
     queue = deque()
-    for frame, done in chunks:
-        queue.append((frame, done, pool.submit(_score_in_worker, frame[text_column].tolist())))
-        if len(queue) >= in_flight:
-            frame, done, future = queue.popleft()
-            yield frame, done, future.result()
+    for number, (frame, done) in enumerate(chunks):
+        texts = frame[text_column].tolist()
+        mine = number % jobs == jobs - 1
+        queue.append((frame, done, score_texts(scorer, texts) if mine else pool.submit(_score_in_worker, texts)))
+        while len(queue) > 2 * jobs:
+            yield _resolved(queue.popleft())
     while queue:
-        frame, done, future = queue.popleft()
-        yield frame, done, future.result()
+        yield _resolved(queue.popleft())
+
+
+def _resolved(item):
+    frame, done, columns = item
+    return frame, done, columns if isinstance(columns, dict) else columns.result()
 
 
 def _drain(scored, writer: _Writer, summary: Summary, progress) -> None:
