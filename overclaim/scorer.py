@@ -4,7 +4,7 @@ Every surface (Python API, CLI, JSON lines, batch, HTTP) returns views of :meth:
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from itertools import islice
 
 import numpy as np
@@ -44,11 +44,10 @@ class Result:
     sentences: list[dict]
     model: dict
     truncated: bool = False
-    extra: dict = field(default_factory=dict)
 
     def to_dict(self) -> dict:
         """Plain JSON types only."""
-        record = {
+        return {
             "risk": self.risk,
             "decision": self.decision,
             "citation": self.citation,
@@ -57,8 +56,6 @@ class Result:
             "model": dict(self.model),
             "truncated": self.truncated,
         }
-        record.update(self.extra)
-        return record
 
 
 def _reasons(cues: dict[str, float], risk: float, citation: str, review: float) -> list[str]:

@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from overclaim.lexicon import SUPPLEMENTS, product_names
+from overclaim.lexicon import SUPPLEMENTS
+from overclaim.masking import mask_products
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "data" / "corpus.csv"
@@ -36,7 +37,6 @@ MIN_ROWS_FOR_LABEL_CHECK = 10
 SEED_ID = re.compile(r"^s(\d{3})-(\d{5})$")
 WRITTEN_ID = re.compile(r"^w\d{5}$")
 KRATOM = re.compile("|".join(re.escape(a) for a in SUPPLEMENTS["kratom"]), re.IGNORECASE)
-_PRODUCTS = re.compile(r"\b(?:" + "|".join(re.escape(n) for n in product_names()) + r")\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -71,8 +71,7 @@ def read_raw(raw_dir: Path | str = RAW_DIR) -> dict[str, str]:
 
 def masked(text: str) -> str:
     """Text with every product name replaced and punctuation, digits and case folded: the shape of a sentence."""
-    text = _PRODUCTS.sub(" SUPPLEMENT ", text).lower()
-    return " ".join(re.sub(r"[^a-z]+", " ", text).split())
+    return " ".join(re.sub(r"[^a-z]+", " ", mask_products(text).lower()).split())
 
 
 def check_schema(frame: pd.DataFrame, raw: dict[str, str]) -> list[Violation]:
