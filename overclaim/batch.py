@@ -104,13 +104,13 @@ def read_chunks(path: Path, text_column: str, encoding: str = "utf-8", chunk_row
                 raise BatchError(f"{path}: already has column(s) {', '.join(clash)}, which overclaim adds; rename them")
             first = False
             yield frame, done
+    except BatchError:
+        raise
     except UnicodeDecodeError:
         line, offset = _first_undecodable_line(path, encoding)
         raise BatchError(f"{path}: line {line} (byte {offset}) is not valid {encoding}; "
                          f"pass --encoding (for example latin-1)") from None
     except (pd.errors.ParserError, ValueError) as error:
-        if isinstance(error, BatchError):
-            raise
         message = " ".join(str(error).split())
         raise BatchError(f"{path}: cannot parse as {kind}: {message}") from None
 

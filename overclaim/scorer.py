@@ -130,20 +130,19 @@ class Scorer:
     def score_many(self, texts, thresholds=None) -> list[Result]:
         """Score an iterable of texts; all their sentences go through the pipeline in large batches."""
         cuts = check_thresholds(thresholds) if thresholds is not None else self.thresholds
-        texts = list(texts)
-        clipped, spans = [], []
+        clipped, truncated, spans = [], [], []
         for text in texts:
             text = "" if text is None else str(text)
-            text = text[: self.max_chars]
-            clipped.append(text)
-            spans.append(sentence_spans(text))
+            clipped.append(text[: self.max_chars])
+            truncated.append(len(text) > self.max_chars)
+            spans.append(sentence_spans(clipped[-1]))
         flat = [text[s:e] for text, text_spans in zip(clipped, spans) for s, e in text_spans]
         scored = iter(self._score_sentences(flat, cuts))
         results = []
-        for original, text, text_spans in zip(texts, clipped, spans):
+        for text, cut, text_spans in zip(clipped, truncated, spans):
             sentences = [dict(text=text[s:e], start=s, end=e, **row) for (s, e), row in
                          zip(text_spans, islice(scored, len(text_spans)))]
-            results.append(self._result(sentences, cuts, truncated=original is not None and len(str(original)) > len(text)))
+            results.append(self._result(sentences, cuts, truncated=cut))
         return results
 
     def _result(self, sentences: list[dict], cuts: dict, truncated: bool) -> Result:

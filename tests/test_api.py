@@ -79,3 +79,16 @@ def test_a_5mb_text_is_bounded_and_says_so(scorer):
     assert result.truncated is True
     assert result.sentences[-1]["end"] <= 100_000
     assert result.decision == "block"
+
+
+def test_scorer_applies_the_same_citation_rules_as_evaluation(scorer):
+    """The scorer reads the rules' cues from the feature matrix; evaluation runs rule_decision on the text."""
+    from overclaim.citations import rule_decision
+    from train import corpus
+
+    texts = corpus.load()["text"].tolist()[::7]
+    decided = [(t, rule_decision(t)) for t in texts]
+    results = scorer.score_many(t for t, d in decided if d is not None)
+    expected = [d for _, d in decided if d is not None]
+    assert [r.sentences[0]["citation"] for r in results if len(r.sentences) == 1] == [
+        d for r, d in zip(results, expected) if len(r.sentences) == 1]
