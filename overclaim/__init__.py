@@ -5,7 +5,8 @@
 'block'
 """
 from overclaim.loader import ModelError, load_model
+from overclaim.moderation import moderate
 from overclaim.scorer import Result, Scorer, load
 
-__all__ = ["load", "load_model", "ModelError", "Result", "Scorer"]
+__all__ = ["load", "load_model", "moderate", "ModelError", "Result", "Scorer"]
 __version__ = "0.1.0"

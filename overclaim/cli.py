@@ -82,6 +82,43 @@ def cmd_batch(args) -> int:
     return 0
 
 
+def cmd_check(args) -> int:
+    from overclaim.check import CheckError, check_file
+
+    scorer = load(args.model, thresholds=_thresholds(args))
+    flagged_files, findings, failed = 0, 0, False
+    for path in args.files:
+        try:
+            found = check_file(path, scorer, args.fail_on)
+        except CheckError as error:
+            print(f"overclaim: error: {error}", file=sys.stderr)
+            failed = True
+            continue
+        if found is None:
+            print(f"overclaim: {path}: skipped, binary file", file=sys.stderr)
+            continue
+        for finding in found:
+            print(finding.line_text())
+        findings += len(found)
+        flagged_files += bool(found)
+    if findings:
+        print(f"overclaim: {findings} sentence(s) at or above '{args.fail_on}' in {flagged_files} of "
+              f"{len(args.files)} file(s)", file=sys.stderr)
+    return 2 if failed else 1 if findings else 0
+
+
+def cmd_serve(args) -> int:
+    try:
+        from overclaim import server
+    except ImportError as error:
+        print(f"overclaim: error: serve needs the serve extra ({error.name} is missing): "
+              "pip install 'overclaim[serve]'", file=sys.stderr)
+        return 2
+    load_model(args.model)  # a bad model fails here, in one line, before any worker starts
+    server.serve(args.host, args.port, args.workers, args.model, _thresholds(args), access_log=args.access_log)
+    return 0
+
+
 def _thresholds(args):
     if args.review is None and args.block is None:
         return None
@@ -109,7 +146,18 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--encoding", default="utf-8", help="input text encoding (default utf-8)")
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
     batch.set_defaults(run=cmd_batch)
-    for command in (score, moderate, batch):
+    check = commands.add_parser("check", help="lint Markdown, HTML and text files; exit 1 when a sentence fails")
+    check.add_argument("files", nargs="+", help="files to check (.md, .html; anything else is read as text)")
+    check.add_argument("--fail-on", choices=("review", "block"), default="block",
+                       help="decision that fails the check and is reported (default block)")
+    check.set_defaults(run=cmd_check)
+    serve = commands.add_parser("serve", help="HTTP service: /v1/score, /v1/moderate, /metrics, docs at /docs")
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument("--workers", type=int, default=1, help="worker processes, each with the model (default 1)")
+    serve.add_argument("--access-log", action="store_true", help="log one line per request (never the text)")
+    serve.set_defaults(run=cmd_serve)
+    for command in (score, moderate, batch, check, serve):
         command.add_argument("--model", help="model directory (default: the bundled model)")
         command.add_argument("--review", type=float, help="review threshold (default: the model's)")
         command.add_argument("--block", type=float, help="block threshold (default: the model's)")

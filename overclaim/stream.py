@@ -11,6 +11,8 @@ import json
 import os
 from typing import IO, Iterable, Iterator
 
+from overclaim.moderation import parse_item, records
+
 BATCH_SIZE = 256
 READ_BYTES = 1 << 16
 
@@ -25,16 +27,7 @@ def parse_line(raw: bytes | str, number: int) -> tuple[object, str | None, str |
         item = json.loads(line)
     except ValueError as error:
         return number, None, f"invalid JSON: {error}"
-    if isinstance(item, str):
-        return number, item, None
-    if not isinstance(item, dict):
-        return number, None, f"expected an object with 'text' or a JSON string, got {type(item).__name__}"
-    item_id = item.get("id", number)
-    if "text" not in item:
-        return item_id, None, "missing field 'text'"
-    if not isinstance(item["text"], str):
-        return item_id, None, f"'text' must be a string, got {type(item['text']).__name__}"
-    return item_id, item["text"], None
+    return parse_item(item, number)
 
 
 def line_batches(stream: IO, batch_size: int = BATCH_SIZE) -> Iterator[list]:
@@ -72,16 +65,9 @@ def moderate(lines: Iterable[list], scorer, thresholds=None) -> Iterator[list[di
     """Score batches of raw lines; yields, per batch, one record per line in the same order."""
     number = 0
     for batch in lines:
-        parsed = []
-        for raw in batch:
-            number += 1
-            parsed.append(parse_line(raw, number))
-        texts = [text for _, text, error in parsed if error is None]
-        results = iter(scorer.score_many(texts, thresholds) if texts else [])
-        out = []
-        for item_id, _, error in parsed:
-            out.append({"id": item_id, "error": error} if error else {"id": item_id, **next(results).to_dict()})
-        yield out
+        parsed = [parse_line(raw, number + i) for i, raw in enumerate(batch, start=1)]
+        number += len(batch)
+        yield records(scorer, parsed, thresholds)
 
 
 def write_records(batches: Iterable[list[dict]], out: IO) -> int:

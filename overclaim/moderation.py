@@ -1,0 +1,79 @@
+"""The moderation hook: items in, one record per item out, same order, ids echoed.
+
+``overclaim moderate`` (JSON lines), ``POST /v1/moderate`` and :func:`moderate` all build their records here,
+so the three give the same answer for the same items.
+"""
+from __future__ import annotations
+
+from functools import lru_cache
+
+from overclaim.scorer import Scorer, load
+
+
+def parse_item(item, number: int) -> tuple[object, str | None, str | None]:
+    """``(id, text, error)`` of one decoded item: a string, or a mapping with ``text`` and an optional ``id``.
+
+    ``id`` defaults to ``number``, the item's 1-based position.
+    """
+    if isinstance(item, str):
+        return number, item, None
+    if not isinstance(item, dict):
+        return number, None, f"expected an object with 'text' or a string, got {type(item).__name__}"
+    item_id = item.get("id", number)
+    if "text" not in item:
+        return item_id, None, "missing field 'text'"
+    if not isinstance(item["text"], str):
+        return item_id, None, f"'text' must be a string, got {type(item['text']).__name__}"
+    return item_id, item["text"], None
+
+
+def record(item_id, result: dict) -> dict:
+    """An item's record: its id, then the result record."""
+    return {"id": item_id, **result}
+
+
+def records(scorer: Scorer, parsed: list[tuple], thresholds=None) -> list[dict]:
+    """One record per ``(id, text, error)``: ``{"id": ..., **result}``, or ``{"id": ..., "error": ...}``."""
+    texts = [text for _, text, error in parsed if error is None]
+    results = iter(scorer.score_many(texts, thresholds) if texts else [])
+    return [{"id": item_id, "error": error} if error else record(item_id, next(results).to_dict())
+            for item_id, _, error in parsed]
+
+
+@lru_cache(maxsize=1)
+def _bundled_scorer() -> Scorer:
+    return load()
+
+
+def moderate(text_or_items, thresholds=None):
+    """Score one text, or a list of items, with the bundled model (loaded once per process).
+
+    Parameters
+    ----------
+    text_or_items : str or iterable
+        A text gives one record. An iterable of strings or of ``{"id": ..., "text": ...}`` mappings gives a list
+        of records in the same order, each with the item's ``id`` (its 1-based position when it has none). An
+        item without a string ``text`` gives ``{"id": ..., "error": "..."}`` instead of failing the others.
+    thresholds : dict, optional
+        ``{"review": x, "block": y}`` (0 <= x <= y <= 1) overriding the model's cut points for this call.
+
+    Returns
+    -------
+    dict or list of dict
+        The same records as ``overclaim moderate`` and ``POST /v1/moderate``.
+
+    Examples
+    --------
+    >>> import overclaim
+    >>> overclaim.moderate("Turmeric cures arthritis.")["decision"]
+    'block'
+    >>> [r["id"] for r in overclaim.moderate([{"id": "a1", "text": "Take with food."}, {"id": "a2"}])]
+    ['a1', 'a2']
+    """
+    scorer = _bundled_scorer()
+    if isinstance(text_or_items, str):
+        return scorer.score(text_or_items, thresholds).to_dict()
+    if isinstance(text_or_items, (bytes, dict)) or not hasattr(text_or_items, "__iter__"):
+        raise TypeError(f"moderate() takes a text or a list of items, got {type(text_or_items).__name__}")
+    parsed = [parse_item(item, number) for number, item in enumerate(text_or_items, start=1)]
+    return records(scorer, parsed, thresholds)

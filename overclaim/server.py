@@ -1,0 +1,274 @@
+"""The HTTP service behind ``overclaim serve``: FastAPI on uvicorn, the model loaded once per worker.
+
+Routes: ``POST /v1/score``, ``POST /v1/moderate``, ``GET /healthz``, ``GET /readyz``, ``GET /metrics`` and the
+OpenAPI docs at ``/docs`` (served from the package, so they work offline). Bad input is a 400, 413 or 422 with
+a one-line ``error``, never a 500. Request texts are neither logged nor stored.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from contextlib import asynccontextmanager
+from typing import Annotated, Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi_offline import FastAPIOffline
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from starlette.exceptions import HTTPException
+
+from overclaim import __version__
+from overclaim.batching import MicroBatcher
+from overclaim.metrics import Metrics
+from overclaim.moderation import record
+from overclaim.policy import ThresholdError, check_thresholds
+from overclaim.scorer import MAX_CHARS
+
+MAX_BODY_BYTES = 1 << 20
+MAX_ITEMS = 256
+ROUTES = ("/v1/score", "/v1/moderate", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/")
+
+
+def _within_limit(text: str) -> str:
+    if len(text) > MAX_CHARS:
+        raise ValueError(f"{len(text):,} characters, over the limit of {MAX_CHARS:,} per text; "
+                         "split it, or score files with 'overclaim batch'")
+    return text
+
+
+Text = Annotated[str, AfterValidator(_within_limit), Field(description=f"At most {MAX_CHARS:,} characters.")]
+
+
+class Thresholds(BaseModel):
+    """Cut points for this request: ``0 <= review <= block <= 1``."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+    review: float = Field(ge=0, le=1)
+    block: float = Field(ge=0, le=1)
+
+    @model_validator(mode="after")
+    def _ordered(self):
+        try:
+            check_thresholds({"review": self.review, "block": self.block})
+        except ThresholdError as error:
+            raise ValueError(str(error)) from None
+        return self
+
+
+class ScoreRequest(BaseModel):
+    """One text to score."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+    text: Text
+    thresholds: Thresholds | None = None
+
+
+class Item(BaseModel):
+    """One item; fields other than ``id`` and ``text`` are ignored, as in ``overclaim moderate``."""
+
+    model_config = ConfigDict(strict=True, extra="ignore")
+    id: Any = Field(default=None, description="Echoed back; the item's 1-based position when absent.")
+    text: Text
+
+
+class ModerateRequest(BaseModel):
+    """Up to 256 items, answered in the same order."""
+
+    model_config = ConfigDict(strict=True, extra="forbid")
+    items: list[Item] = Field(max_length=MAX_ITEMS)
+    thresholds: Thresholds | None = None
+
+
+class Sentence(BaseModel):
+    text: str
+    start: int
+    end: int
+    risk: float
+    probabilities: dict[str, float]
+    citation: str
+    reasons: list[str]
+    terms: list[tuple[str, float]]
+
+
+class ScoreResult(BaseModel):
+    """The result record, as :meth:`overclaim.Result.to_dict` builds it."""
+
+    risk: float
+    decision: str
+    citation: str
+    reasons: list[str]
+    sentences: list[Sentence]
+    model: dict[str, str]
+    truncated: bool
+
+
+class ModerateResult(ScoreResult):
+    id: Any
+
+
+class ModerateResponse(BaseModel):
+    results: list[ModerateResult]
+
+
+def _error(status: int, message: str, **extra) -> JSONResponse:
+    return JSONResponse({"error": message, **extra}, status_code=status)
+
+
+def _describe(errors) -> str:
+    """One line from pydantic's errors: where, then what."""
+    parts = []
+    for error in errors[:3]:
+        where = ".".join(str(p) for p in error["loc"] if p != "body")
+        if not where:
+            parts.append("request body is empty" if error["type"] == "missing" else
+                         "request body must be a JSON object")
+            continue
+        parts.append(f"{where}: {error['msg'].removeprefix('Value error, ')}")
+    more = len(errors) - 3
+    return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
+
+
+class _Gate:
+    """ASGI middleware in front of every route: per-route metrics; a 413 for bodies over ``MAX_BODY_BYTES``
+    (announced or streamed); and the API's bodies read as JSON whatever their declared type (``curl -d`` says
+    form-urlencoded), so a body that is not JSON gets the 400 that says so."""
+
+    def __init__(self, app, metrics: Metrics, max_bytes: int = MAX_BODY_BYTES):
+        self.app, self.metrics, self.max_bytes = app, metrics, max_bytes
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        started = time.perf_counter()
+        route = scope["path"] if scope["path"] in ROUTES else "other"
+        status = 500
+
+        async def send_counting(message):
+            nonlocal status
+            if message["type"] == "http.response.start":
+                status = message["status"]
+            await send(message)
+
+        try:
+            body = await self._body(scope, receive)
+            if body is None:
+                response = _error(413, f"request body is over the limit of {self.max_bytes:,} bytes; "
+                                       f"send at most {MAX_ITEMS} items of at most {MAX_CHARS:,} characters")
+                await response(scope, receive, send_counting)
+                return
+            if scope["path"].startswith("/v1/"):
+                headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
+                scope = {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
+            await self.app(scope, _replay(body, receive), send_counting)
+        finally:
+            self.metrics.observe_request(route, scope["method"], status, time.perf_counter() - started)
+
+    async def _body(self, scope, receive) -> bytes | None:
+        """The whole body, or None as soon as it is known to be over the limit."""
+        for name, value in scope["headers"]:
+            if name == b"content-length" and value.isdigit() and int(value) > self.max_bytes:
+                return None
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                break
+            chunks.append(message.get("body", b""))
+            size += len(chunks[-1])
+            if size > self.max_bytes:
+                return None
+            if not message.get("more_body"):
+                break
+        return b"".join(chunks)
+
+
+def _replay(body: bytes, receive):
+    sent = False
+
+    async def replayed():
+        nonlocal sent
+        if sent:
+            return await receive()
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return replayed
+
+
+def create_app(model_path=None, thresholds=None, workers: int = 1):
+    """The ASGI app: at startup, ``workers`` scoring processes each load the model in ``model_path`` (the
+    bundled one by default); the server takes requests once all have."""
+    metrics = Metrics()
+    batcher = MicroBatcher(model_path, thresholds, workers)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        await batcher.start()
+        task = asyncio.create_task(batcher.run())
+        yield
+        task.cancel()
+        batcher.close()
+
+    app = FastAPIOffline(title="overclaim", version=__version__, lifespan=lifespan,
+                         description="Scores health-supplement text for overclaiming risk.")
+    app.add_middleware(_Gate, metrics=metrics)
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(request: Request, error: RequestValidationError):
+        errors = error.errors()
+        status = 400 if any(e["type"] == "json_invalid" for e in errors) else 422
+        if status == 400:
+            return _error(400, "request body is not valid JSON")
+        return _error(422, _describe(errors))
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, error: HTTPException):
+        return _error(error.status_code, str(error.detail))
+
+    @app.exception_handler(Exception)
+    async def internal_error(request: Request, error: Exception):
+        return _error(500, "internal error; the request was not scored")
+
+    @app.post("/v1/score", response_model=ScoreResult, summary="Score one text")
+    async def score(request: ScoreRequest):
+        cuts = request.thresholds.model_dump() if request.thresholds else None
+        [result] = await batcher.score([request.text], cuts)
+        metrics.observe_decisions("/v1/score", [result["decision"]])
+        return JSONResponse(result)
+
+    @app.post("/v1/moderate", response_model=ModerateResponse, summary="Score up to 256 items, ids echoed")
+    async def moderate(request: ModerateRequest):
+        cuts = request.thresholds.model_dump() if request.thresholds else None
+        results = await batcher.score([item.text for item in request.items], cuts)
+        metrics.observe_decisions("/v1/moderate", [r["decision"] for r in results])
+        ids = [item.id if "id" in item.model_fields_set else number
+               for number, item in enumerate(request.items, start=1)]
+        return JSONResponse({"results": [record(i, r) for i, r in zip(ids, results)]})
+
+    @app.get("/healthz", summary="The process is alive")
+    async def healthz():
+        return {"status": "ok"}
+
+    @app.get("/readyz", summary="Every scoring process has loaded the model: its version, sha256, thresholds")
+    async def readyz():
+        return {"status": "ready", "workers": workers, "model": batcher.model}
+
+    @app.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
+    async def prometheus():
+        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+
+    @app.get("/", include_in_schema=False)
+    async def index():
+        return RedirectResponse("/docs")
+
+    return app
+
+
+def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, model_path=None, thresholds=None,
+          access_log: bool = False) -> None:
+    """Run the service until interrupted: one HTTP process, ``workers`` scoring processes."""
+    import uvicorn
+
+    uvicorn.run(create_app(model_path, thresholds, workers), host=host, port=port, access_log=access_log,
+                log_level="info", timeout_graceful_shutdown=10)
