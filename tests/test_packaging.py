@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from conftest import running_server
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -43,3 +45,19 @@ def test_installed_console_script_scores_stdin(installed, tmp_path):
                          cwd=tmp_path, stdin="Take one capsule daily with water.")
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["decision"] == "allow"
+
+
+def test_installed_package_serves_http_from_another_folder(installed, tmp_path):
+    env = {"PYTHONPATH": str(installed), "PATH": "/usr/bin:/bin", "PYTHONNOUSERSITE": "1"}
+    command = [sys.executable, str(installed / "bin" / "overclaim"), "serve"]
+    with running_server(command, tmp_path, env=env, cwd=tmp_path) as live:
+        status, _, body = live.post("/v1/score", {"text": "Elderberry cures the flu."})
+        assert status == 200 and body["decision"] in ("review", "block")
+        assert live.request("GET", "/docs")[0] == 200
+
+
+def test_installed_package_checks_files(installed, tmp_path):
+    (tmp_path / "page.md").write_text("# Zinc\n\nZinc cures colds overnight, guaranteed.\n", encoding="utf-8")
+    done = run_installed(installed, [sys.executable, str(installed / "bin" / "overclaim"), "check", "page.md"],
+                         cwd=tmp_path)
+    assert done.returncode == 1 and "page.md:3:1: OC101 disease_claim" in done.stdout, done.stderr
