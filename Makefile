@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test train bench install-dev clean
+.PHONY: demo test train bench screenshot install-dev clean
 
 $(VENV)/.runtime: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ train: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(PY) bench/score_many.py
 	$(PY) bench/batch.py --rows 1000000 --jobs 2
+
+## Refresh the README's screenshot of the web page (needs /usr/bin/chromium).
+screenshot: $(VENV)/.dev
+	OVERCLAIM_SCREENSHOT=docs/web-page.png $(PY) -m pytest -q tests/test_browser.py -k seed_paragraph
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info

@@ -1,6 +1,6 @@
 """The HTTP service behind ``overclaim serve``: FastAPI on uvicorn, the model loaded once per worker.
 
-Routes: ``POST /v1/score``, ``POST /v1/moderate``, ``GET /healthz``, ``GET /readyz``, ``GET /metrics`` and the
+Routes: the paste-and-score page at ``/`` (its assets under ``/static``), ``POST /v1/score``, ``POST /v1/moderate``, ``GET /healthz``, ``GET /readyz``, ``GET /metrics`` and the
 OpenAPI docs at ``/docs`` (served from the package, so they work offline). Bad input is a 400, 413 or 422 with
 a one-line ``error``, never a 500. Request texts are neither logged nor stored.
 """
@@ -9,11 +9,13 @@ from __future__ import annotations
 import asyncio
 import time
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse, PlainTextResponse, RedirectResponse
+from fastapi.responses import FileResponse, JSONResponse, PlainTextResponse
+from fastapi.staticfiles import StaticFiles
 from fastapi_offline import FastAPIOffline
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
 from starlette.exceptions import HTTPException
@@ -25,9 +27,11 @@ from overclaim.moderation import record
 from overclaim.policy import ThresholdError, check_thresholds
 from overclaim.scorer import MAX_CHARS
 
+WEB_DIR = Path(__file__).resolve().parent / "web"  # the paste-and-score page, shipped in the package
 MAX_BODY_BYTES = 1 << 20
 MAX_ITEMS = 256
-ROUTES = ("/v1/score", "/v1/moderate", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/")
+ROUTES = ("/v1/score", "/v1/moderate", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/",
+          "/static/app.js", "/static/style.css")
 
 
 def _within_limit(text: str) -> str:
@@ -258,9 +262,11 @@ def create_app(model_path=None, thresholds=None, workers: int = 1):
     async def prometheus():
         return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
 
+    app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
+
     @app.get("/", include_in_schema=False)
     async def index():
-        return RedirectResponse("/docs")
+        return FileResponse(WEB_DIR / "index.html")
 
     return app
 

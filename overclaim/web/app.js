@@ -1,0 +1,234 @@
+// The paste-and-score page. It asks the server to score once (POST /v1/score) and decides in the page from the
+// returned risks, so moving a threshold re-decides every sentence without scoring again.
+"use strict";
+
+const MAX_CHARS = 100000;
+const CLAIM_REASONS = new Set(["disease_claim", "drug_substitute", "absolute_safety", "establishment_claim",
+  "unhedged_efficacy", "claim_language"]);
+const EXAMPLE = [
+  "Kratom and Anxiety: A Double-Edged Sword",
+  "Some users report reduced anxiety symptoms after consuming kratom, especially with lower to moderate doses. " +
+  "Preliminary evidence suggests kratom may support emotional balance by influencing serotonin pathways. " +
+  "Kratom offers relief from chronic pain without the side effects of prescription opioids. " +
+  "A study published in the Journal of Clinical Psychopharmacology (2019) reported that kratom is a game-changer " +
+  "for opioid withdrawal. More research is needed to understand its long-term effects.",
+  "",
+  "Our clinically proven ashwagandha gummies melt away stress and cure anxiety in just 7 days, with no side effects.",
+  "Take two gummies daily with food. Keep out of reach of children.",
+].join("\n");
+
+const $ = (id) => document.getElementById(id);
+const state = { model: null, record: null, text: "", spans: [], selected: -1 };
+
+function thresholds() {
+  return { review: Number($("review-threshold").value), block: Number($("block-threshold").value) };
+}
+
+function decide(risk, cuts) {
+  if (risk >= cuts.block) return "block";
+  if (risk >= cuts.review) return "review";
+  return "allow";
+}
+
+function showError(message) {
+  const box = $("error");
+  box.textContent = message;
+  box.hidden = !message;
+}
+
+// The server counts characters as Python does (code points); JavaScript strings count UTF-16 units.
+function utf16Offsets(text) {
+  const offsets = [0];
+  let position = 0;
+  for (const char of text) {
+    position += char.length;
+    offsets.push(position);
+  }
+  return offsets;
+}
+
+async function loadModel() {
+  try {
+    const reply = await fetch("/readyz");
+    if (!reply.ok) throw new Error(`the server answered ${reply.status}`);
+    state.model = (await reply.json()).model;
+    resetThresholds();
+  } catch (error) {
+    showError(`Cannot reach the overclaim server (${error.message}). Is 'overclaim serve' running?`);
+  }
+}
+
+function resetThresholds() {
+  if (!state.model) return;
+  $("review-threshold").value = state.model.thresholds.review;
+  $("block-threshold").value = state.model.thresholds.block;
+  onThresholds();
+}
+
+async function score(event) {
+  event.preventDefault();
+  const text = $("text").value;
+  if (!text.trim()) {
+    showError("Paste some text first.");
+    return;
+  }
+  if ([...text].length > MAX_CHARS) {
+    showError(`The text has ${[...text].length.toLocaleString("en")} characters; the limit is ` +
+      `${MAX_CHARS.toLocaleString("en")}. Split it, or score files with 'overclaim batch'.`);
+    return;
+  }
+  const button = $("score");
+  button.disabled = true;
+  button.textContent = "Scoring…";
+  try {
+    // Reasons are asked for at every risk (review 0); the page shows claim reasons from its own review threshold.
+    const reply = await fetch("/v1/score", {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify({ text, thresholds: { review: 0, block: 1 } }),
+    });
+    const body = await reply.json().catch(() => ({}));
+    if (!reply.ok) throw new Error(body.error || `the server answered ${reply.status}`);
+    showError("");
+    state.record = body;
+    state.text = text;
+    render();
+  } catch (error) {
+    const offline = error instanceof TypeError;
+    showError(offline ? `Cannot reach the overclaim server (${error.message}). Is 'overclaim serve' running?`
+      : `Not scored: ${error.message}`);
+  } finally {
+    button.disabled = false;
+    button.textContent = "Score";
+  }
+}
+
+function render() {
+  const { record, text } = state;
+  const offsets = utf16Offsets(text);
+  const fragment = document.createDocumentFragment();
+  state.spans = [];
+  state.selected = -1;
+  let done = 0;
+  record.sentences.forEach((sentence, index) => {
+    const start = offsets[sentence.start], end = offsets[sentence.end];
+    if (start > done) fragment.append(text.slice(done, start));
+    const span = document.createElement("span");
+    span.className = "sentence";
+    span.tabIndex = 0;
+    span.setAttribute("role", "button");
+    span.dataset.index = index;
+    const badge = document.createElement("span");
+    badge.className = "badge";
+    badge.setAttribute("aria-hidden", "true");
+    const label = document.createElement("span");
+    label.className = "visually-hidden";
+    span.append(badge, label, text.slice(start, end));
+    fragment.append(span);
+    state.spans.push(span);
+    done = end;
+  });
+  if (done < text.length) fragment.append(text.slice(done));
+  const rendered = $("rendered");
+  rendered.replaceChildren(fragment);
+  $("result").hidden = false;
+  $("detail").hidden = true;
+  redecide();
+}
+
+function redecide() {
+  if (!state.record) return;
+  const cuts = thresholds();
+  const counts = { allow: 0, review: 0, block: 0 };
+  state.record.sentences.forEach((sentence, index) => {
+    const decision = decide(sentence.risk, cuts);
+    counts[decision] += 1;
+    const span = state.spans[index];
+    span.className = `sentence ${decision}` + (index === state.selected ? " selected" : "");
+    span.dataset.decision = decision;
+    span.firstChild.textContent = decision === "block" ? "!" : decision === "review" ? "?" : "";
+    span.firstChild.hidden = decision === "allow";
+    span.children[1].textContent = `(${decision}, risk ${sentence.risk.toFixed(2)}) `;
+  });
+  const risk = state.record.risk;
+  const overall = decide(risk, cuts);
+  const summary = $("summary");
+  summary.replaceChildren();
+  const badge = document.createElement("span");
+  badge.className = `decision ${overall}`;
+  badge.id = "overall-decision";
+  badge.textContent = overall;
+  summary.append(badge, ` risk ${risk.toFixed(2)} · ${state.record.sentences.length} sentences: ` +
+    `${counts.block} block, ${counts.review} review, ${counts.allow} allow · citation: ${state.record.citation}` +
+    (state.record.truncated ? " · text truncated" : ""));
+  if (state.selected >= 0) showDetail(state.selected);
+}
+
+function select(index) {
+  if (state.selected >= 0) state.spans[state.selected].classList.remove("selected");
+  state.selected = index;
+  state.spans[index].classList.add("selected");
+  showDetail(index);
+}
+
+function showDetail(index) {
+  const sentence = state.record.sentences[index];
+  const cuts = thresholds();
+  const decision = decide(sentence.risk, cuts);
+  const reasons = sentence.reasons.filter((r) => !CLAIM_REASONS.has(r) || sentence.risk >= cuts.review);
+  $("detail-text").textContent = sentence.text;
+  $("detail-decision").textContent = decision;
+  $("detail-risk").textContent = sentence.risk.toFixed(4);
+  $("detail-reasons").textContent = reasons.length ? reasons.join(", ") : "none";
+  $("detail-citation").textContent = sentence.citation;
+  const row = $("detail-probabilities").tBodies[0].rows[0];
+  row.replaceChildren(...["hedged", "neutral", "overclaim"].map((label) => {
+    const cell = document.createElement("td");
+    cell.textContent = (sentence.probabilities[label] ?? 0).toFixed(3);
+    return cell;
+  }));
+  $("detail-terms").replaceChildren(...sentence.terms.map(([term, weight]) => {
+    const item = document.createElement("li");
+    item.textContent = `${term} ${weight >= 0 ? "+" : "−"}${Math.abs(weight).toFixed(2)}`;
+    return item;
+  }));
+  $("detail").hidden = false;
+}
+
+function onThresholds(event) {
+  const review = $("review-threshold"), block = $("block-threshold");
+  // Keep review <= block: the slider being moved pushes the other one.
+  if (Number(review.value) > Number(block.value)) {
+    if (event && event.target === block) review.value = block.value;
+    else block.value = review.value;
+  }
+  $("review-value").textContent = Number(review.value).toFixed(2);
+  $("block-value").textContent = Number(block.value).toFixed(2);
+  redecide();
+}
+
+function sentenceEvent(event) {
+  const span = event.target.closest(".sentence");
+  if (!span || !span.dataset.index) return;
+  if (event.type === "keydown" && event.key !== "Enter" && event.key !== " ") return;
+  event.preventDefault();
+  select(Number(span.dataset.index));
+}
+
+function updateCount() {
+  const count = [...$("text").value].length;
+  const over = count > MAX_CHARS;
+  $("char-count").textContent = `${count.toLocaleString("en")} characters` +
+    (over ? ` — over the limit of ${MAX_CHARS.toLocaleString("en")}` : "");
+}
+
+$("score-form").addEventListener("submit", score);
+$("example").addEventListener("click", () => { $("text").value = EXAMPLE; updateCount(); $("text").focus(); });
+$("clear").addEventListener("click", () => { $("text").value = ""; updateCount(); $("text").focus(); });
+$("text").addEventListener("input", updateCount);
+$("review-threshold").addEventListener("input", onThresholds);
+$("block-threshold").addEventListener("input", onThresholds);
+$("reset-thresholds").addEventListener("click", resetThresholds);
+$("rendered").addEventListener("click", sentenceEvent);
+$("rendered").addEventListener("keydown", sentenceEvent);
+loadModel();
