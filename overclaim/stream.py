@@ -73,8 +73,8 @@ def moderate(lines: Iterable[list], scorer, thresholds=None) -> Iterator[list[di
 def write_records(batches: Iterable[list[dict]], out: IO) -> int:
     """Write each batch as JSON lines and flush it; returns the number of records written."""
     count = 0
-    for records in batches:
-        out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in records))
+    for batch in batches:
+        out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in batch))
         out.flush()
-        count += len(records)
+        count += len(batch)
     return count

@@ -4,7 +4,6 @@ CI installs Chromium (.ci/run) and sets OVERCLAIM_REQUIRE_BROWSER=1, so there a 
 skipping. OVERCLAIM_SCREENSHOT=path also saves the screenshot there (``make screenshot`` refreshes the README's).
 """
 import os
-import shutil
 from pathlib import Path
 
 import pytest
