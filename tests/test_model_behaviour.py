@@ -22,6 +22,17 @@ NEUTRALS = [
     "Magnesium is a mineral found in leafy greens, nuts and seeds.",
     "Talk to your doctor before taking any supplement.",
 ]
+# Regression: standalone limits of the evidence scored as overclaims ("More research is needed." 0.75, block)
+# while the corpus held such phrases only around certain claims (R1). None of these sentences is in the corpus.
+EVIDENCE_LIMITS = [
+    "More research is needed.",
+    "However, more research is needed.",
+    "More research is needed to confirm these findings.",
+    "Evidence is limited.",
+    "The studies so far are small.",
+    "Results are preliminary.",
+]
+SHORT_OVERCLAIMS = ["Cures arthritis.", "Clinically proven.", "Melts belly fat overnight."]
 NAMES = ["turmeric", "ashwagandha", "zinc", "berberine", "elderberry", "melatonin", "CBD"]
 
 
@@ -45,6 +56,17 @@ def test_honest_hedges_are_hedged(scorer, text):
 def test_instructions_and_descriptions_are_neutral_and_allowed(scorer, text):
     assert label_of(scorer, text) == "neutral"
     assert scorer.score(text).decision == "allow"
+
+
+@pytest.mark.parametrize("text", EVIDENCE_LIMITS)
+def test_a_standalone_evidence_limit_is_neutral_and_well_below_review(scorer, text):
+    assert label_of(scorer, text) == "neutral"
+    assert scorer.score(text).risk < scorer.thresholds["review"] - 0.1
+
+
+@pytest.mark.parametrize("text", SHORT_OVERCLAIMS)
+def test_a_short_overclaim_is_still_blocked(scorer, text):
+    assert scorer.score(text).risk > scorer.thresholds["block"] + 0.15
 
 
 @pytest.mark.parametrize("template", [
