@@ -35,15 +35,17 @@ try:
     import dask
     import dask.dataframe as dd
     import pyarrow as pa
+    import pyarrow.parquet as pq
     from dask.utils import parse_bytes
     from distributed import Client, KilledWorker, LocalCluster, as_completed
 except ImportError:  # the dask extra is optional; run() says how to install it
     dd = None
 
 SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
-# About 180,000 rows of a typical listing CSV (350 bytes a row): a minute or two of scoring for one worker, so a
-# partition run again after a worker dies costs little, and a few hundred MB of memory per worker.
-DEFAULT_PARTITION_SIZE = "64MB"
+# Scoring is slow per byte (about 0.7 MB/s of listings per core), so partitions are smaller than Dask's usual
+# 64MB: 16MB is about 46,000 rows of 350 bytes, some 25 s for one worker, so partitions balance across workers
+# and one run again after a worker dies costs little.
+DEFAULT_PARTITION_SIZE = "16MB"
 WHOLE_FILE = "file"
 _SUMMARY_META = pd.DataFrame({"partition": pd.Series(dtype="int64"), "rows": pd.Series(dtype="int64"),
                               **{d: pd.Series(dtype="int64") for d in DECISIONS}})
@@ -86,7 +88,7 @@ def partition_bytes(partition_size) -> int | None:
     except (ValueError, TypeError):
         size = 0
     if size < 1:
-        raise BatchError(f"--partition-size must be a size such as 64MB, or 'file', got {partition_size!r}")
+        raise BatchError(f"--partition-size must be a size such as 16MB, or 'file', got {partition_size!r}")
     return size
 
 
@@ -101,16 +103,21 @@ def read_frame(files: list[Path], kind: str, text_column: str, block: int | None
     paths = [str(p) for p in files]
     # Dask would turn text columns into pyarrow strings whose missing values are pd.NA; pandas' own dtypes, as
     # the local engine reads them, keep missing text NaN, which scores as empty text.
-    with dask.config.set({"dataframe.convert-string": False}):
-        if kind == "csv":
-            big = next((p for p in files if block is not None and p.stat().st_size > block), None)
-            if big is not None and _has_line_breaks_in_fields(big, encoding):
-                raise BatchError(f"{big}: text fields hold line breaks, so the file cannot be split into "
-                                 f"partitions at line ends; pass --partition-size file (one partition per file)")
-            frame = dd.read_csv(paths, dtype=str, keep_default_na=False, blocksize=block, encoding=encoding)
-        else:
-            frame = dd.read_parquet(paths, index=False, split_row_groups="infer" if block else False,
-                                    blocksize=block or "default")
+    if kind == "csv":
+        big = next((p for p in files if block is not None and p.stat().st_size > block), None)
+        if big is not None and _has_line_breaks_in_fields(big, encoding):
+            raise BatchError(f"{big}: text fields hold line breaks, so the file cannot be split into "
+                             f"partitions at line ends; pass --partition-size file (one partition per file)")
+    try:
+        with dask.config.set({"dataframe.convert-string": False}):
+            if kind == "csv":
+                frame = dd.read_csv(paths, dtype=str, keep_default_na=False, blocksize=block, encoding=encoding)
+            else:
+                frame = dd.read_parquet(paths, index=False, split_row_groups="infer" if block else False,
+                                        blocksize=block or "default")
+    except ValueError as error:  # pandas' and pyarrow's parse errors, UnicodeDecodeError
+        message = " ".join(str(error).split())
+        raise BatchError(f"{files[0]}: cannot parse as {kind}: {message}") from None
     if text_column not in frame.columns:
         raise BatchError(f"{files[0]}: no column {text_column!r}; columns are: {', '.join(map(str, frame.columns))}")
     clash = [c for c in ADDED_COLUMNS if c in frame.columns]
@@ -158,8 +165,6 @@ def _score_and_write(frame, text_column, model, out_dir, kind, width, schema, pa
     if kind == "csv":
         scored.to_csv(temporary, index=False)
     else:
-        import pyarrow.parquet as pq
-
         # The schema of the whole output, so a partition with no rows or only missing values matches the others.
         pq.write_table(pa.Table.from_pandas(scored, schema=schema, preserve_index=False), temporary)
     os.replace(temporary, final)
@@ -176,7 +181,7 @@ def _client(scheduler, workers):
             yield client
     else:
         # One thread per worker: scoring holds the GIL, so processes, not threads, give parallelism.
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
                 Client(cluster) as client:
             yield client
 
@@ -188,7 +193,7 @@ def run(in_path, out_path, text_column: str, *, model_path=None, thresholds=None
 
     ``scheduler`` is a scheduler address, a ``distributed.Client``, or ``None`` to start a ``LocalCluster`` of
     ``workers`` processes (default: one per core). ``partition_size`` is bytes of input per partition (such as
-    ``"64MB"``, the default) or ``"file"`` for one partition per file. ``progress(partitions_done,
+    ``"16MB"``, the default) or ``"file"`` for one partition per file. ``progress(partitions_done,
     partitions, rows_done)`` is called as partitions complete.
     """
     if dd is None:
@@ -270,6 +275,6 @@ def _as_batch_error(error: Exception, encoding: str) -> Exception:
     if isinstance(error, pd.errors.ParserError):
         return BatchError(f"cannot parse the input as csv: {message} (if text fields hold line breaks, pass "
                           f"--partition-size file)")
-    if type(error) is ValueError:
-        return BatchError(f"cannot read the input: {message}")
+    if isinstance(error, ValueError):  # also pyarrow's, and Dask's when files' columns differ
+        return BatchError(f"a partition failed: {type(error).__name__}: {message}")
     return error
