@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 import sys
+import time
 
 from overclaim.batch import BatchError
 from overclaim.loader import ModelError, load_model
@@ -93,15 +94,15 @@ def _batch_on_dask(args) -> int:
 
     from overclaim import dask_engine
 
-    bar = None
+    bar, started = None, time.perf_counter()
 
     def progress(done, total, rows):
         # Made on the first finished partition, so a run that stops early prints only its one-line error.
         nonlocal bar
         if bar is None:
             bar = tqdm(total=total, unit="partition", disable=args.quiet, file=sys.stderr, desc="scoring")
+        bar.set_postfix(rows=rows, rows_per_s=f"{rows / (time.perf_counter() - started):,.0f}", refresh=False)
         bar.update(done - bar.n)
-        bar.set_postfix(rows=rows, rows_per_s=f"{rows / max(bar.format_dict['elapsed'], 1e-9):,.0f}")
 
     try:
         summary = dask_engine.run(args.input, args.output, args.text_column, model_path=args.model,
