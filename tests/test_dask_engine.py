@@ -12,6 +12,7 @@ from distributed import Client, LocalCluster
 from overclaim import dask_engine
 from overclaim.batch import ADDED_COLUMNS
 from overclaim.cli import main
+from overclaim.loader import BUNDLED_DIR
 
 TEXTS = [
     "Turmeric cures arthritis, guaranteed.",
@@ -48,8 +49,8 @@ def run_cli(argv, capsys):
     return code, capsys.readouterr().err
 
 
-def local_engine(source, out, capsys):
-    code, err = run_cli(["batch", str(source), "-o", str(out), "--text-column", "title", "--quiet"], capsys)
+def local_engine(source, out, capsys, *options):
+    code, err = run_cli(["batch", str(source), "-o", str(out), "--text-column", "title", "--quiet", *options], capsys)
     assert code == 0, err
 
 
@@ -73,7 +74,7 @@ def test_csv_glob_on_a_started_local_cluster_equals_the_local_engine(capsys, tmp
     pd.testing.assert_frame_equal(got.reset_index(drop=True), expected)
 
 
-def test_parquet_directory_keeps_types_and_equals_the_local_engine(capsys, tmp_path, cluster):
+def test_parquet_directory_keeps_types_and_equals_the_local_engine_with_the_same_model_options(capsys, tmp_path, cluster):
     source = tmp_path / "listings"
     source.mkdir()
     parts = [listings(40, 0), listings(35, 40)]
@@ -82,15 +83,18 @@ def test_parquet_directory_keeps_types_and_equals_the_local_engine(capsys, tmp_p
             .to_parquet(source / f"part-{number}.parquet", index=False)
     whole = pd.concat([pd.read_parquet(p) for p in sorted(source.iterdir())], ignore_index=True)
     whole.to_parquet(tmp_path / "whole.parquet", index=False)
-    local_engine(tmp_path / "whole.parquet", tmp_path / "local.parquet", capsys)
+    model = ["--model", str(BUNDLED_DIR), "--review", "0.05", "--block", "0.99"]
+    local_engine(tmp_path / "whole.parquet", tmp_path / "local.parquet", capsys, *model)
 
     out = tmp_path / "scored.parquet"
     code, err = run_cli(["batch", str(source), "-o", str(out), "--text-column", "title", "--engine", "dask",
-                         "--scheduler", cluster.scheduler.address, "--quiet"], capsys)
+                         "--scheduler", cluster.scheduler.address, "--quiet", *model], capsys)
 
     assert code == 0, err
     got, expected = pd.read_parquet(out), pd.read_parquet(tmp_path / "local.parquet")
     pd.testing.assert_frame_equal(got.sort_values("sku", ignore_index=True), expected)
+    assert ((got.overclaim_risk >= 0.99) == (got.overclaim_decision == "block")).all()
+    assert ((got.overclaim_risk < 0.05) == (got.overclaim_decision == "allow")).all()
     assert list(got.columns) == ["sku", "title", "price", "stock", *ADDED_COLUMNS]
     assert pq.read_schema(out / "part.0.parquet").remove_metadata() == \
         pq.read_schema(tmp_path / "local.parquet").remove_metadata()
