@@ -4,8 +4,11 @@ Usage: python bench/dask_scaling.py [--rows 200000] [--partition-size 4MB] [--wo
 The CSV is bench/batch.py's (an id, a price and 1-5 corpus sentences per row). Each run gets a fresh cluster,
 started before the clock starts; the time counts reading, each worker's first model load, scoring and writing
 the Parquet partitions. The partition size is small enough that both workers stay busy to the end.
+The workers' CPU seconds and the load average show whether other processes took cores during a run: on an
+otherwise idle machine each worker's CPU time is close to the wall time.
 """
 import argparse
+import os
 import tempfile
 import time
 from pathlib import Path
@@ -36,9 +39,12 @@ def main():
             summary = dask_engine.run(source, workdir / "scored.parquet", "text", scheduler=client,
                                       partition_size=args.partition_size, force=True)
             seconds = time.perf_counter() - started
+            cpu = sum(client.run(time.process_time).values())
         assert summary.rows == args.rows, summary.rows
         rates[workers] = args.rows / seconds
-        print(f"{workers} worker(s): {args.rows:,} rows in {seconds:.0f} s = {rates[workers]:,.0f} rows/s")
+        print(f"{workers} worker(s): {args.rows:,} rows in {seconds:.0f} s = {rates[workers]:,.0f} rows/s "
+              f"(workers' CPU {cpu:.0f} s = {args.rows / cpu:,.0f} rows per CPU-second; "
+              f"load average {os.getloadavg()[0]:.1f})")
     print(f"2 workers / 1 worker: {rates[2] / rates[1]:.2f}x")
 
 
