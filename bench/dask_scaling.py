@@ -4,8 +4,8 @@ Usage: python bench/dask_scaling.py [--rows 200000] [--partition-size 4MB] [--wo
 The CSV is bench/batch.py's (an id, a price and 1-5 corpus sentences per row). Each run gets a fresh cluster,
 started before the clock starts; the time counts reading, each worker's first model load, scoring and writing
 the Parquet partitions. The partition size is small enough that both workers stay busy to the end.
-The workers' CPU seconds and the load average show whether other processes took cores during a run: on an
-otherwise idle machine each worker's CPU time is close to the wall time.
+Beside each rate: the workers' CPU seconds, and the CPU seconds the rest of the machine used meanwhile (from
+/proc/stat, so Linux only), which says whether other processes took cores from the workers.
 """
 import argparse
 import os
@@ -17,6 +17,13 @@ from batch import generate
 from distributed import Client, LocalCluster
 
 from overclaim import dask_engine
+
+
+def machine_cpu_seconds() -> float:
+    """Busy CPU seconds of the whole machine since boot."""
+    with open("/proc/stat") as stat:
+        user, nice, system, _idle, _iowait, irq, softirq = map(int, stat.readline().split()[1:8])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def main():
@@ -35,16 +42,18 @@ def main():
     for workers in (1, 2):
         with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
                 Client(cluster) as client:
+            before = sum(client.run(time.process_time).values()), time.process_time(), machine_cpu_seconds()
             started = time.perf_counter()
             summary = dask_engine.run(source, workdir / "scored.parquet", "text", scheduler=client,
                                       partition_size=args.partition_size, force=True)
             seconds = time.perf_counter() - started
-            cpu = sum(client.run(time.process_time).values())
+            after = sum(client.run(time.process_time).values()), time.process_time(), machine_cpu_seconds()
         assert summary.rows == args.rows, summary.rows
+        workers_cpu, own_cpu, machine_cpu = (b - a for a, b in zip(before, after))
         rates[workers] = args.rows / seconds
-        print(f"{workers} worker(s): {args.rows:,} rows in {seconds:.0f} s = {rates[workers]:,.0f} rows/s "
-              f"(workers' CPU {cpu:.0f} s = {args.rows / cpu:,.0f} rows per CPU-second; "
-              f"load average {os.getloadavg()[0]:.1f})")
+        print(f"{workers} worker(s): {args.rows:,} rows in {seconds:.0f} s = {rates[workers]:,.0f} rows/s; workers' "
+              f"CPU {workers_cpu:.0f} s ({args.rows / workers_cpu:,.0f} rows per CPU-second), other processes "
+              f"{max(0.0, machine_cpu - workers_cpu - own_cpu):.0f} CPU-s")
     print(f"2 workers / 1 worker: {rates[2] / rates[1]:.2f}x")
 
 
