@@ -42,8 +42,8 @@ except ImportError:  # the dask extra is optional; run() says how to install it
     dd = None
 
 SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
-# Scoring is slow per byte (about 0.7 MB/s of listings per core), so partitions are smaller than Dask's usual
-# 64MB: 16MB is about 46,000 rows of 350 bytes, some 25 s for one worker, so partitions balance across workers
+# Scoring is slow per byte (about 0.5 MB/s of listings per worker), so partitions are smaller than Dask's usual
+# 64MB: 16MB is about 46,000 rows of 350 bytes, some 30 s for one worker, so partitions balance across workers
 # and one run again after a worker dies costs little.
 DEFAULT_PARTITION_SIZE = "16MB"
 WHOLE_FILE = "file"
