@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test train bench screenshot install-dev clean
+.PHONY: demo test train bench bench-dask screenshot install-dev clean
 
 $(VENV)/.runtime: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ train: $(VENV)/.dev
 bench: $(VENV)/.dev
 	$(PY) bench/score_many.py
 	$(PY) bench/batch.py --rows 1000000 --jobs 2
+
+## Dask engine: rows/s on a LocalCluster of 1 worker, then 2, on a generated 200,000-row CSV.
+bench-dask: $(VENV)/.dev
+	$(PY) bench/dask_scaling.py --rows 200000
 
 ## Refresh the README's screenshot of the web page (needs /usr/bin/chromium).
 screenshot: $(VENV)/.dev

@@ -5,6 +5,7 @@ import argparse
 import json
 import os
 import sys
+import time
 
 from overclaim.batch import BatchError
 from overclaim.loader import ModelError, load_model
@@ -65,19 +66,52 @@ def cmd_moderate(args) -> int:
 
 
 def cmd_batch(args) -> int:
+    if args.engine == "dask":
+        return _batch_on_dask(args)
     from tqdm import tqdm
 
     from overclaim import batch
 
-    batch.preflight(args.input, args.output, args.force, args.jobs)
+    for flag, value in (("--scheduler", args.scheduler), ("--partition-size", args.partition_size)):
+        if value is not None:
+            raise BatchError(f"{flag} applies only to --engine dask")
+    jobs = 1 if args.jobs is None else args.jobs
+    batch.preflight(args.input, args.output, args.force, jobs)
     with tqdm(total=os.path.getsize(args.input), unit="B", unit_scale=True, disable=args.quiet, file=sys.stderr, desc="scoring") as bar:
         def progress(done, rows):
             bar.update(done - bar.n)
             bar.set_postfix(rows=rows, rows_per_s=f"{rows / max(bar.format_dict['elapsed'], 1e-9):,.0f}")
 
         summary = batch.run(args.input, args.output, args.text_column, model_path=args.model,
-                            thresholds=_thresholds(args), jobs=args.jobs, force=args.force, encoding=args.encoding,
+                            thresholds=_thresholds(args), jobs=jobs, force=args.force, encoding=args.encoding,
                             progress=progress)
+    print(summary.line(), file=sys.stderr)
+    return 0
+
+
+def _batch_on_dask(args) -> int:
+    from tqdm import tqdm
+
+    from overclaim import dask_engine
+
+    bar, started = None, time.perf_counter()
+
+    def progress(done, total, rows):
+        # Made on the first finished partition, so a run that stops early prints only its one-line error.
+        nonlocal bar
+        if bar is None:
+            bar = tqdm(total=total, unit="partition", disable=args.quiet, file=sys.stderr, desc="scoring")
+        bar.set_postfix(rows=rows, rows_per_s=f"{rows / (time.perf_counter() - started):,.0f}", refresh=False)
+        bar.update(done - bar.n)
+
+    try:
+        summary = dask_engine.run(args.input, args.output, args.text_column, model_path=args.model,
+                                  thresholds=_thresholds(args), scheduler=args.scheduler, workers=args.jobs,
+                                  partition_size=args.partition_size, force=args.force, encoding=args.encoding,
+                                  progress=progress)
+    finally:
+        if bar is not None:
+            bar.close()
     print(summary.line(), file=sys.stderr)
     return 0
 
@@ -138,10 +172,20 @@ def build_parser() -> argparse.ArgumentParser:
     moderate.add_argument("--batch-size", type=int, default=256, help="most lines scored together (default 256)")
     moderate.set_defaults(run=cmd_moderate)
     batch = commands.add_parser("batch", help="score a CSV, Parquet or JSON-lines file into a new file")
-    batch.add_argument("input", help="input file (.csv, .tsv, .parquet, .jsonl)")
-    batch.add_argument("-o", "--output", required=True, help="output file; its extension sets the format")
+    batch.add_argument("input", help="input file (.csv, .tsv, .parquet, .jsonl); with --engine dask also a glob or "
+                                     "a directory of .csv or .parquet files")
+    batch.add_argument("-o", "--output", required=True, help="output file; its extension sets the format (with "
+                                                             "--engine dask: a directory of .csv or .parquet parts)")
     batch.add_argument("--text-column", required=True, help="column holding the text to score")
-    batch.add_argument("--jobs", type=int, default=1, help="parallel worker processes (default 1)")
+    batch.add_argument("--jobs", type=int, help="parallel worker processes (default 1; with --engine dask, the "
+                                                "local cluster's workers, default one per core)")
+    batch.add_argument("--engine", choices=("local", "dask"), default="local",
+                       help="local: this process and --jobs workers; dask: a Dask cluster (pip install "
+                            "'overclaim[dask]')")
+    batch.add_argument("--scheduler", help="with --engine dask: address of an existing cluster's scheduler "
+                                           "(tcp://host:8786); default: start a local cluster")
+    batch.add_argument("--partition-size", help="with --engine dask: input bytes per partition (default 16MB), or "
+                                                "'file' for one partition per file")
     batch.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     batch.add_argument("--encoding", default="utf-8", help="input text encoding (default utf-8)")
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
