@@ -17,6 +17,8 @@ from __future__ import annotations
 import asyncio
 import math
 import multiprocessing
+import os
+import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -29,9 +31,18 @@ BATCH_CHARS = 200_000
 _SCORER = None  # the model of this scoring process, loaded by _load_model when the process starts
 
 
-def _load_model(model_path, thresholds) -> None:
+def _load_model(model_path, thresholds, server_pid: int) -> None:
     global _SCORER
+    threading.Thread(target=_exit_with_server, args=(server_pid,), daemon=True).start()
     _SCORER = load(model_path, thresholds=thresholds)
+
+
+def _exit_with_server(server_pid: int) -> None:
+    """End this scoring process when the server process is gone, however it ended (even SIGKILL, which leaves no
+    chance to shut the pool down): an orphan would hold its model's memory for ever."""
+    while os.getppid() == server_pid:
+        time.sleep(1.0)
+    os._exit(0)
 
 
 def _model_info(pause: float) -> dict:
@@ -91,12 +102,13 @@ class MicroBatcher:
     def _new_pool(self) -> ProcessPoolExecutor:
         # spawn, not fork: this process runs an event loop and executor threads, which fork does not copy safely.
         return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_load_model, initargs=(self.model_path, self.thresholds))
+                                   initializer=_load_model, initargs=(self.model_path, self.thresholds, os.getpid()))
 
     def close(self) -> None:
-        """Stop the scoring processes."""
+        """Stop the scoring processes and wait for them to exit (uvicorn ends the process with the signal it
+        caught, so nothing may be left to exit-time handlers)."""
         if self._pool is not None:
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            self._pool.shutdown(wait=True, cancel_futures=True)
 
     async def score(self, texts: list[str], thresholds: dict | None = None) -> list[dict]:
         """The records of ``texts``, scored together with whatever other requests are waiting."""

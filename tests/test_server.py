@@ -181,3 +181,18 @@ def test_serve_with_a_bad_model_fails_in_one_line_before_listening(tmp_path):
     done = subprocess.run([str(BIN), "serve", "--model", str(tmp_path), "--port", "9"], capture_output=True,
                           text=True, timeout=60)
     assert done.returncode == 2 and done.stderr.count("\n") == 1 and "not a model directory" in done.stderr
+
+
+@pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL])
+def test_scoring_processes_end_with_the_server(tmp_path, stop):
+    """Regression: uvicorn re-raises the signal it caught, so exit-time handlers never ran and every stopped
+    server left its scoring processes (and their models' memory) behind."""
+    with running_server([BIN, "serve", "--workers", "2"], tmp_path) as live:
+        scoring = _children(live.process.pid)
+        assert len(scoring) == 2
+        live.process.send_signal(stop)
+        live.process.wait(timeout=30)
+    deadline = time.monotonic() + 10
+    while any(os.path.exists(f"/proc/{pid}") for pid in scoring) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not any(os.path.exists(f"/proc/{pid}") for pid in scoring)
