@@ -137,7 +137,8 @@ def _parquet_chunks(path: Path, chunk_rows: int):
     done, total_rows, size = 0, max(1, parquet.metadata.num_rows), path.stat().st_size
     for batch in parquet.iter_batches(batch_size=chunk_rows):
         done += batch.num_rows
-        yield batch.to_pandas(), int(size * done / total_rows)
+        # Index columns stay columns, as the Dask engine reads them: a named index is data, never dropped.
+        yield batch.to_pandas(ignore_metadata=True), int(size * done / total_rows)
 
 
 class _Writer:

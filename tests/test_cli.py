@@ -175,3 +175,12 @@ def test_batch_decodes_other_encodings_when_told(capsys, monkeypatch, tmp_path):
     code, _, _ = run(["batch", str(path), "-o", str(out), "--text-column", "title", "--encoding", "latin-1",
                       "--quiet"], capsys, monkeypatch)
     assert code == 0 and "Café" in out.read_text(encoding="utf-8")
+
+
+def test_batch_keeps_a_parquet_files_named_index_as_a_column(capsys, monkeypatch, tmp_path):
+    """Regression: pandas restored the stored index, and the writer dropped it with the 'sku' values."""
+    source, out = tmp_path / "indexed.parquet", tmp_path / "out.parquet"
+    pd.DataFrame({"sku": ["a1", "b2"], "title": ["Zinc cures colds.", "Take with food."]}).set_index("sku").to_parquet(source)
+    code, _, _ = run(["batch", str(source), "-o", str(out), "--text-column", "title", "--quiet"], capsys, monkeypatch)
+    scored = pd.read_parquet(out)
+    assert code == 0 and scored.sku.tolist() == ["a1", "b2"] and scored.title.tolist()[1] == "Take with food."
