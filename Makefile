@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test train bench bench-dask screenshot install-dev clean
+.PHONY: demo test train bench bench-dask bench-serve screenshot install-dev clean
 
 $(VENV)/.runtime: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,11 @@ bench: $(VENV)/.dev
 ## Dask engine: rows/s on a LocalCluster of 1 worker, then 2, on a generated 200,000-row CSV.
 bench-dask: $(VENV)/.dev
 	$(PY) bench/dask_scaling.py --rows 200000
+
+## HTTP service: 16 clients on loopback then a bad-input storm; the web page with a 100 KB paste in Chromium.
+bench-serve: $(VENV)/.dev
+	$(PY) bench/serve_load.py --workers 2 --seconds 20
+	$(PY) bench/web_page.py
 
 ## Refresh the README's screenshot of the web page (needs /usr/bin/chromium).
 screenshot: $(VENV)/.dev

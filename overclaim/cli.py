@@ -148,6 +148,10 @@ def cmd_serve(args) -> int:
         print(f"overclaim: error: serve needs the serve extra ({error.name} is missing): "
               "pip install 'overclaim[serve]'", file=sys.stderr)
         return 2
+    if args.workers < 1 or not 0 <= args.port <= 65535:
+        print(f"overclaim: error: need --workers >= 1 and a --port in 0-65535, got {args.workers} and {args.port}",
+              file=sys.stderr)
+        return 2
     load_model(args.model)  # a bad model fails here, in one line, before any worker starts
     server.serve(args.host, args.port, args.workers, args.model, _thresholds(args), access_log=args.access_log)
     return 0
@@ -198,7 +202,7 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="HTTP service: /v1/score, /v1/moderate, /metrics, docs at /docs")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
-    serve.add_argument("--workers", type=int, default=1, help="worker processes, each with the model (default 1)")
+    serve.add_argument("--workers", type=int, default=1, help="scoring processes, each with the model (default 1; 2 on a 2-core machine)")
     serve.add_argument("--access-log", action="store_true", help="log one line per request (never the text)")
     serve.set_defaults(run=cmd_serve)
     for command in (score, moderate, batch, check, serve):

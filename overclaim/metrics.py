@@ -1,7 +1,6 @@
-"""Prometheus metrics of one server process, in the text exposition format (version 0.0.4).
+"""Prometheus metrics of the server, in the text exposition format (version 0.0.4).
 
-Each uvicorn worker keeps its own counts; Prometheus sums them when it scrapes every worker, or, behind one port,
-each scrape shows the worker that answered it.
+They live in the one HTTP process (scoring processes only score), so one scrape sees every request.
 """
 from __future__ import annotations
 

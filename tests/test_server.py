@@ -177,10 +177,15 @@ def _children(pid: int) -> list[int]:
     return found
 
 
-def test_serve_with_a_bad_model_fails_in_one_line_before_listening(tmp_path):
-    done = subprocess.run([str(BIN), "serve", "--model", str(tmp_path), "--port", "9"], capture_output=True,
-                          text=True, timeout=60)
-    assert done.returncode == 2 and done.stderr.count("\n") == 1 and "not a model directory" in done.stderr
+@pytest.mark.parametrize("args, message", [
+    (["--model", "{tmp}"], "not a model directory"),
+    (["--workers", "0"], "need --workers >= 1"),
+    (["--port", "70000"], "a --port in 0-65535"),
+])
+def test_serve_usage_errors_are_one_line_before_listening(tmp_path, args, message):
+    args = [a.format(tmp=tmp_path) for a in args]
+    done = subprocess.run([str(BIN), "serve", *args], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 2 and done.stderr.count("\n") == 1 and message in done.stderr
 
 
 @pytest.mark.parametrize("stop", [signal.SIGTERM, signal.SIGKILL])
