@@ -4,6 +4,7 @@ Every surface (Python API, CLI, JSON lines, batch, HTTP) returns views of :meth:
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from itertools import islice
 
@@ -17,6 +18,9 @@ from overclaim.sentences import sentence_spans
 # Most serious first: a document's citation is the most serious among its sentences.
 CITATION_SEVERITY = ("unverifiable", "vague", "verifiable", "none")
 MAX_CHARS = 100_000
+# JSON may carry "\ud800" alone; such a character cannot be written as UTF-8, so it becomes U+FFFD (one for one,
+# offsets unchanged) before anything else sees it.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 TOP_TERMS = 5
 BATCH_SENTENCES = 4096
 
@@ -132,7 +136,7 @@ class Scorer:
         cuts = check_thresholds(thresholds) if thresholds is not None else self.thresholds
         clipped, truncated, spans = [], [], []
         for text in texts:
-            text = "" if text is None else str(text)
+            text = _LONE_SURROGATE.sub("\ufffd", "" if text is None else str(text))
             clipped.append(text[: self.max_chars])
             truncated.append(len(text) > self.max_chars)
             spans.append(sentence_spans(clipped[-1]))

@@ -92,3 +92,12 @@ def test_scorer_applies_the_same_citation_rules_as_evaluation(scorer):
     expected = [d for _, d in decided if d is not None]
     assert [r.sentences[0]["citation"] for r in results if len(r.sentences) == 1] == [
         d for r, d in zip(results, expected) if len(r.sentences) == 1]
+
+
+def test_a_lone_surrogate_from_json_becomes_a_replacement_character(scorer):
+    """Regression: JSON may carry "\\ud800" alone; the record could not be written as UTF-8 (a 500 over HTTP)."""
+    text = json.loads('"Zinc cures colds. Odd \\ud800 byte."')
+    record = scorer.score(text).to_dict()
+    encoded = json.dumps(record, ensure_ascii=False).encode("utf-8")
+    assert "\ufffd" in record["sentences"][-1]["text"] and encoded
+    assert record["sentences"][-1]["end"] == len(text)

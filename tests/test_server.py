@@ -115,6 +115,11 @@ def test_bad_moderate_requests_get_a_422_naming_the_item(server, body, message):
     assert status == 422 and message in reply["error"]
 
 
+def test_a_lone_surrogate_is_scored_not_a_500(server):
+    status, _, body = server.post("/v1/score", b'{"text": "Zinc cures colds. a\\ud800b"}')
+    assert status == 200 and body["sentences"][-1]["text"] == "a\ufffdb"
+
+
 def test_a_text_of_exactly_the_limit_is_scored(server):
     status, _, body = server.post("/v1/score", {"text": "Zinc may help. " * 6666 + "x" * 10})
     assert status == 200 and body["truncated"] is False
