@@ -5,9 +5,10 @@ so the three give the same answer for the same items.
 """
 from __future__ import annotations
 
+import json
 from functools import lru_cache
 
-from overclaim.scorer import Scorer, load
+from overclaim.scorer import LONE_SURROGATE, Scorer, load
 
 
 def parse_item(item, number: int) -> tuple[object, str | None, str | None]:
@@ -25,6 +26,12 @@ def parse_item(item, number: int) -> tuple[object, str | None, str | None]:
     if not isinstance(item["text"], str):
         return item_id, None, f"'text' must be a string, got {type(item['text']).__name__}"
     return item_id, item["text"], None
+
+
+def to_json(record) -> str:
+    """A record as one line of JSON that UTF-8 can always encode: an id that arrived as a lone surrogate escape
+    ("\\ud800") is echoed with U+FFFD in its place."""
+    return LONE_SURROGATE.sub("\ufffd", json.dumps(record, ensure_ascii=False))
 
 
 def record(item_id, result: dict) -> dict:

@@ -20,7 +20,7 @@ CITATION_SEVERITY = ("unverifiable", "vague", "verifiable", "none")
 MAX_CHARS = 100_000
 # JSON may carry "\ud800" alone; such a character cannot be written as UTF-8, so it becomes U+FFFD (one for one,
 # offsets unchanged) before anything else sees it.
-_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 TOP_TERMS = 5
 BATCH_SENTENCES = 4096
 
@@ -136,7 +136,7 @@ class Scorer:
         cuts = check_thresholds(thresholds) if thresholds is not None else self.thresholds
         clipped, truncated, spans = [], [], []
         for text in texts:
-            text = _LONE_SURROGATE.sub("\ufffd", "" if text is None else str(text))
+            text = LONE_SURROGATE.sub("\ufffd", "" if text is None else str(text))
             clipped.append(text[: self.max_chars])
             truncated.append(len(text) > self.max_chars)
             spans.append(sentence_spans(clipped[-1]))

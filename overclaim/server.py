@@ -23,7 +23,7 @@ from starlette.exceptions import HTTPException
 from overclaim import __version__
 from overclaim.batching import MicroBatcher
 from overclaim.metrics import Metrics
-from overclaim.moderation import record
+from overclaim.moderation import record, to_json
 from overclaim.policy import ThresholdError, check_thresholds
 from overclaim.scorer import MAX_CHARS
 
@@ -115,8 +115,15 @@ class ModerateResponse(BaseModel):
     results: list[ModerateResult]
 
 
+class _JSON(JSONResponse):
+    """JSON that UTF-8 can always encode (see :func:`overclaim.moderation.to_json`)."""
+
+    def render(self, content) -> bytes:
+        return to_json(content).encode("utf-8")
+
+
 def _error(status: int, message: str, **extra) -> JSONResponse:
-    return JSONResponse({"error": message, **extra}, status_code=status)
+    return _JSON({"error": message, **extra}, status_code=status)
 
 
 def _describe(errors) -> str:
@@ -239,7 +246,7 @@ def create_app(model_path=None, thresholds=None, workers: int = 1):
         cuts = request.thresholds.model_dump() if request.thresholds else None
         [result] = await batcher.score([request.text], cuts)
         metrics.observe_decisions("/v1/score", [result["decision"]])
-        return JSONResponse(result)
+        return _JSON(result)
 
     @app.post("/v1/moderate", response_model=ModerateResponse, summary="Score up to 256 items, ids echoed")
     async def moderate(request: ModerateRequest):
@@ -248,7 +255,7 @@ def create_app(model_path=None, thresholds=None, workers: int = 1):
         metrics.observe_decisions("/v1/moderate", [r["decision"] for r in results])
         ids = [item.id if "id" in item.model_fields_set else number
                for number, item in enumerate(request.items, start=1)]
-        return JSONResponse({"results": [record(i, r) for i, r in zip(ids, results)]})
+        return _JSON({"results": [record(i, r) for i, r in zip(ids, results)]})
 
     @app.get("/healthz", summary="The process is alive")
     async def healthz():

@@ -11,7 +11,7 @@ import json
 import os
 from typing import IO, Iterable, Iterator
 
-from overclaim.moderation import parse_item, records
+from overclaim.moderation import parse_item, records, to_json
 
 BATCH_SIZE = 256
 READ_BYTES = 1 << 16
@@ -74,7 +74,7 @@ def write_records(batches: Iterable[list[dict]], out: IO) -> int:
     """Write each batch as JSON lines and flush it; returns the number of records written."""
     count = 0
     for batch in batches:
-        out.write("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in batch))
+        out.write("".join(to_json(r) + "\n" for r in batch))
         out.flush()
         count += len(batch)
     return count

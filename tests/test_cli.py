@@ -75,6 +75,14 @@ def test_moderate_gives_the_same_records_as_the_api(capsys, monkeypatch, scorer)
     assert got == [{"id": i, **scorer.score(t).to_dict()} for i, t in enumerate(texts)]
 
 
+def test_moderate_echoes_an_id_with_a_lone_surrogate_without_dying():
+    """Regression: the id "\\ud800" could not be written as UTF-8 and stopped the stream."""
+    lines = '{"id": "a\\ud800", "text": "Zinc cures colds."}\n{"id": "b", "text": "ok"}\n'
+    done = subprocess.run([str(BIN), "moderate"], input=lines, capture_output=True, text=True, timeout=60)
+    records = [json.loads(line) for line in done.stdout.splitlines()]
+    assert done.returncode == 0 and [r["id"] for r in records] == ["a\ufffd", "b"]
+
+
 def test_moderate_streams_through_a_real_pipe():
     """Through the installed console script: the first answer arrives before the input is closed."""
     process = subprocess.Popen([str(BIN), "moderate"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)

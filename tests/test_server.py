@@ -118,6 +118,8 @@ def test_bad_moderate_requests_get_a_422_naming_the_item(server, body, message):
 def test_a_lone_surrogate_is_scored_not_a_500(server):
     status, _, body = server.post("/v1/score", b'{"text": "Zinc cures colds. a\\ud800b"}')
     assert status == 200 and body["sentences"][-1]["text"] == "a\ufffdb"
+    status, _, body = server.post("/v1/moderate", b'{"items": [{"id": "sku\\udc00", "text": "x"}]}')
+    assert status == 200 and body["results"][0]["id"] == "sku\ufffd"
 
 
 def test_a_text_of_exactly_the_limit_is_scored(server):
