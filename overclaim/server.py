@@ -227,15 +227,15 @@ def create_app(model_path=None, thresholds=None, workers: int = 1):
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError):
-        errors = error.errors()
-        status = 400 if any(e["type"] == "json_invalid" for e in errors) else 422
-        if status == 400:
+        if any(e["type"] == "json_invalid" for e in error.errors()):
             return _error(400, "request body is not valid JSON")
-        return _error(422, _describe(errors))
+        return _error(422, _describe(error.errors()))
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException):
-        return _error(error.status_code, str(error.detail))
+        # FastAPI's only 400 is a body it could not parse at all (JSON nested too deep, say).
+        message = "request body is not valid JSON" if error.status_code == 400 else str(error.detail)
+        return _error(error.status_code, message)
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, error: Exception):

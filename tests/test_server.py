@@ -83,6 +83,7 @@ def test_openapi_docs_are_served_from_the_package(server):
 @pytest.mark.parametrize("body, status, message", [
     (b'{"text": "unclosed', 400, "not valid JSON"),
     (b"\xff\xfe", 400, "not valid JSON"),
+    (b"[" * 200_000, 400, "not valid JSON"),
     (b"", 422, "request body is empty"),
     (b"[1, 2]", 422, "must be a JSON object"),
     (b'"just a string"', 422, "must be a JSON object"),
