@@ -4,13 +4,16 @@ cue features, beside their cost per sentence on one core.
 Usage: python bench/feature_ablation.py   (about 3 minutes on 2 cores)
 """
 import os
+import sys
 import time
+from pathlib import Path
 
 from sklearn.pipeline import FeatureUnion
 
-from train import corpus
-from train.evaluate import groups_of, metrics, out_of_fold
-from train.model import PARAMS, build_pipeline
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # train/ is not installed: run from anywhere
+from train import corpus  # noqa: E402
+from train.evaluate import groups_of, metrics, out_of_fold  # noqa: E402
+from train.model import PARAMS, build_pipeline  # noqa: E402
 
 VARIANTS = {
     "shipped (words + chars 3-4 + cues)": PARAMS,
