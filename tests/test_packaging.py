@@ -54,6 +54,9 @@ def test_installed_package_serves_http_from_another_folder(installed, tmp_path):
         status, _, body = live.post("/v1/score", {"text": "Elderberry cures the flu."})
         assert status == 200 and body["decision"] in ("review", "block")
         assert live.request("GET", "/docs")[0] == 200
+        status, _, page = live.request("GET", "/")
+        assert status == 200 and "Text to score" in page
+        assert all(live.request("GET", f"/static/{name}")[0] == 200 for name in ("app.js", "style.css"))
 
 
 def test_installed_package_checks_files(installed, tmp_path):
