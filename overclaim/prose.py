@@ -37,6 +37,7 @@ _LINK = re.compile(r"(\[)([^\]\n]*)(\]\()(\S*?)((?:\s+\"[^\"\n]*\")?\))")
 _REFERENCE_LINK = re.compile(r"(\[)([^\]\n]+)(\]\[[^\]\n]*\])")
 _AUTOLINK = re.compile(r"<((?:https?|mailto):[^>\s]+)>")
 _EMPHASIS = re.compile(r"\*+|~~|(?<![A-Za-z0-9])_+|_+(?![A-Za-z0-9])")
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]")
 # A line that opens a block of its own: heading, list item, quote, table row, rule.
 _BLOCK_START = re.compile(r"^[ \t]*(?:#{1,6}[ \t]|[-*+][ \t]+|\d{1,9}[.)][ \t]+|>|\||[-=*_][-=*_ \t]*$)")
 _LINE_MARKER = re.compile(r"^([ \t]*)((?:>[ \t]?)*(?:#{1,6}[ \t]+|[-*+][ \t]+(?:\[[ xX]\][ \t]+)?|\d{1,9}[.)][ \t]+)?)")
@@ -49,6 +50,15 @@ _RULE = re.compile(r"^[ \t]*(?:[-=*_][ \t]*){3,}$|^[ \t]*\|?[ \t]*:?-{3,}:?[ \t]
 def kind_of(path: str | Path) -> str:
     """``markdown``, ``html`` or ``text``, from the file name's extension."""
     return KINDS.get(Path(path).suffix.lower(), "text")
+
+
+def _unescape(text: str) -> str:
+    """Character references replaced by their characters, padded to the reference's length."""
+    return _ENTITY.sub(lambda m: html.unescape(m.group()).ljust(len(m.group()))[: len(m.group())], text)
+
+
+def _table_row(line: str) -> bool:
+    return line.lstrip().startswith("|")
 
 
 def _blank(match: re.Match) -> str:
@@ -69,8 +79,7 @@ def _html(text: str) -> str:
         href = _HREF.search(match.group())
         return f" {href.group(1)} ".ljust(len(match.group())) if href else _flat(match.group())
 
-    text = _TAG.sub(tag, text)
-    return _ENTITY.sub(lambda m: html.unescape(m.group()).ljust(len(m.group()))[: len(m.group())], text)
+    return _unescape(_TAG.sub(tag, text))
 
 
 def _markdown(text: str) -> str:
@@ -83,28 +92,24 @@ def _markdown(text: str) -> str:
     text = _LINK.sub(lambda m: " " + m.group(2) + "  " + m.group(4) + _flat(m.group(5)), text)
     text = _REFERENCE_LINK.sub(lambda m: " " + m.group(2) + _flat(m.group(3)), text)
     text = _AUTOLINK.sub(lambda m: f" {m.group(1)} ", text)
-    text = _TAG.sub(lambda m: _flat(m.group()), text)
-    text = _ENTITY.sub(lambda m: html.unescape(m.group()).ljust(len(m.group()))[: len(m.group())], text)
+    text = _unescape(_TAG.sub(lambda m: _flat(m.group()), text))
     lines = text.split("\n")
     out = []
     for number, line in enumerate(lines):
         opens_block = _BLOCK_START.match(line) or not line.strip()
         if _RULE.match(line):
             line = _flat(line)
-        elif "|" in line and line.lstrip().startswith("|"):
+        elif _table_row(line):
             line = line.replace("|", "\n")  # each table cell is a block of its own
         else:
             marker = _LINE_MARKER.match(line)
             line = marker.group(1) + _flat(marker.group(2)) + line[marker.end():]
         line = _EMPHASIS.sub(lambda m: _flat(m.group()), line)
         # A line that continues the paragraph above joins it: the break before it becomes a space.
-        joins = number > 0 and out and out[-1].strip() and not opens_block and not _heading(lines[number - 1])
+        previous = lines[number - 1] if number else ""
+        joins = out and out[-1].strip() and not opens_block and not (_HEADING.match(previous) or _table_row(previous))
         out.append(("\0" if joins else "") + line)
     return "\n".join(out).replace("\n\0", " ")
-
-
-def _heading(line: str) -> bool:
-    return bool(re.match(r"^[ \t]{0,3}#{1,6}[ \t]", line)) or ("|" in line and line.lstrip().startswith("|"))
 
 
 def prose_view(text: str, kind: str = "text") -> str:

@@ -1,8 +1,9 @@
-"""The HTTP service behind ``overclaim serve``: FastAPI on uvicorn, the model loaded once per worker.
+"""The HTTP service behind ``overclaim serve``: FastAPI on uvicorn, the model loaded once per scoring process.
 
-Routes: the paste-and-score page at ``/`` (its assets under ``/static``), ``POST /v1/score``, ``POST /v1/moderate``, ``GET /healthz``, ``GET /readyz``, ``GET /metrics`` and the
-OpenAPI docs at ``/docs`` (served from the package, so they work offline). Bad input is a 400, 413 or 422 with
-a one-line ``error``, never a 500. Request texts are neither logged nor stored.
+Routes: the paste-and-score page at ``/`` (its assets under ``/static``), ``POST /v1/score``,
+``POST /v1/moderate``, ``GET /healthz``, ``GET /readyz``, ``GET /metrics`` and the OpenAPI docs at ``/docs``
+(served from the package, so they work offline). Bad input is a 400, 413 or 422 with a one-line ``error``, never
+a 500. Request texts are neither logged nor stored.
 """
 from __future__ import annotations
 
