@@ -107,19 +107,80 @@ CUES: dict[str, str] = {
     ),
     "nutrient_function": _words("contributes? to (?:the )?(?:normal|maintenance)", "is needed for", "plays a role in",
                                 "is involved in", "essential (?:mineral|vitamin|nutrient)"),
+    "correlational": _words(
+        "associated with", "associations? (?:between|with)", "linked (?:to|with)", "links? between", "tied to",
+        "correlat(?:e|es|ed|ion|ions)", "related to", "relationships? between", "predictors? of", "predicted",
+        "(?:more|less) likely to", "(?:lower|higher|reduced|increased) (?:rates?|odds|incidence|prevalence)",
+        "odds ratios?", "hazard ratios?", "risk factors?", "observational", "cohort", "cross-sectional",
+    ),
+    "causal": _words(
+        "results? in", "resulted in", "leads? to", "led to", "caus(?:e|es|ed|ing)", "improved", "reduced",
+        "increased", "decreased", "lowered", "prevented", "protects? against", "protected", "effective",
+        "efficacy", "significantly", "enhanced", "boosted", "cuts?", "slash(?:es|ed)?", "halved", "doubled",
+        "restored", "reversed", "eliminated", "relieved", "alleviated", "works?",
+    ),
+    "attribution": _words(
+        "it is (?:claimed|said|believed|thought|alleged|rumou?red|reported)",
+        "(?:is|are|was|were|has been|have been) (?:said|claimed|believed|thought|rumou?red|reputed|purported|"
+        "alleged|touted|promoted|marketed|advertised|sold|billed|hailed|used) (?:to|as|for)",
+        "purported(?:ly)?", "allegedly", "reportedly", "supposedly", "so-called", "proponents", "supporters",
+        "advocates", "promoters", "practitioners", "critics", "skeptics", "sellers", "marketers",
+        "(?:some|many|others) (?:people )?(?:believe|claim|say|argue|think)", "claims? (?:that|to)",
+        "according to (?:folklore|tradition|legend|proponents|its (?:makers|sellers|manufacturers?))",
+        "traditionally", "folk (?:medicine|remed(?:y|ies))", "in traditional",
+    ),
+    "doxastic": _words(
+        "believes?", "believed", "think", "thinks", "thought", "expects?", "expected", "suspects?", "suspected",
+        "predicts?", "speculat(?:e|es|ed|ion)", "hopes?", "hoped", "fears?", "feared", "doubts?", "doubtful",
+        "estimates?", "estimated", "assumes?", "assumed", "presumably", "apparently", "projected", "forecasts?",
+        "would", "unlikely", "expectations?",
+    ),
+    "open_question": _words(
+        "whether", "if", "unless", "unclear", "not clear", "uncertain(?:ty)?", "unknown", "not known",
+        "remains? to be seen", "questions? remain", "open question", "debated?", "controversial", "provided that",
+    ),
 }
+# A claim cue inside the scope of a negation ("has not been shown to reduce", "isn't safe for everyone") or after
+# an attribution that keeps its distance ("it is claimed that it cures") is counted apart, not as a claim.
+SCOPED = ("booster", "authority", "absolute_safety", "treat_verb", "can_claim", "causal", "drug_substitute")
+_NEGATION_BEFORE = re.compile(
+    r"(?:\b(?:not|no|never|nor|neither|none|cannot|without|lacks?|lacking|fail(?:s|ed)? to|little|insufficient)\b"
+    r"|n't)(?:\s+(?!(?:and|but|or|yet|while|though|only)\b)[\w'-]+){0,3}\s*$")
+NEGATION_WINDOW = 40
 
 # Patterns are matched against lower-cased text: much faster than re.IGNORECASE.
 _COMPILED = {name: re.compile(pattern) for name, pattern in CUES.items()}
 CITATION_CUES = (*CUE_PATTERNS, "evidence_hint")
+SCOPE_CUES = ("negated_claim", "attributed_claim")
 _SHAPE = ("question", "exclamation", "all_caps_words", "length")
 
 
-def cue_counts(masked_text: str) -> dict[str, int]:
+def cue_counts(masked_text: str, scopes: bool = True) -> dict[str, int]:
     """How often each cue of :data:`CUES` and each citation cue kind (``cite:<kind>``) occurs in a text already
-    passed through :func:`overclaim.masking.mask_products`."""
+    passed through :func:`overclaim.masking.mask_products`.
+
+    With ``scopes``, a match of a :data:`SCOPED` claim cue that follows a negation within ``NEGATION_WINDOW``
+    characters counts as ``negated_claim``, and one that follows a distancing attribution counts as
+    ``attributed_claim``, instead of counting as its own cue.
+    """
     lower = masked_text.lower()
-    counts = {name: len(pattern.findall(lower)) for name, pattern in _COMPILED.items()}
+    counts = dict.fromkeys(SCOPE_CUES, 0)
+    attributed_from = len(lower) + 1
+    if scopes:
+        first = _COMPILED["attribution"].search(lower)
+        attributed_from = first.end() if first else attributed_from
+    for name, pattern in _COMPILED.items():
+        if not scopes or name not in SCOPED:
+            counts[name] = len(pattern.findall(lower))
+            continue
+        counts[name] = 0
+        for match in pattern.finditer(lower):
+            if _NEGATION_BEFORE.search(lower, max(0, match.start() - NEGATION_WINDOW), match.start()):
+                counts["negated_claim"] += 1
+            elif match.start() >= attributed_from:
+                counts["attributed_claim"] += 1
+            else:
+                counts[name] += 1
     counts.update({f"cite:{kind}": 0 for kind in CITATION_CUES})
     for cue in find_cues(masked_text):
         counts[f"cite:{cue.kind}"] += 1
@@ -138,6 +199,8 @@ class CueFeatures(TransformerMixin, BaseEstimator):
         Matches beyond this many count as this many.
     scale : float, default=1.0
         Multiplier on every cue column.
+    scopes : bool, default=True
+        Count claim cues under a negation or a distancing attribution apart (see :func:`cue_counts`).
 
     Examples
     --------
@@ -147,15 +210,16 @@ class CueFeatures(TransformerMixin, BaseEstimator):
     0.5
     """
 
-    def __init__(self, cap=2, scale=1.0):
+    def __init__(self, cap=2, scale=1.0, scopes=True):
         self.cap = cap
         self.scale = scale
+        self.scopes = scopes
 
     def fit(self, X, y=None):
         """Validate parameters; nothing is learned from ``X``. Returns ``self``."""
         if self.cap < 1:
             raise ValueError(f"cap must be at least 1, got {self.cap}")
-        names = (*_COMPILED, *(f"cite:{kind}" for kind in CITATION_CUES), *_SHAPE)
+        names = (*SCOPE_CUES, *_COMPILED, *(f"cite:{kind}" for kind in CITATION_CUES), *_SHAPE)
         self.feature_names_out_ = np.array([f"cue:{name}" for name in names], dtype=object)
         return self
 
@@ -166,7 +230,7 @@ class CueFeatures(TransformerMixin, BaseEstimator):
         return sparse.csr_matrix(values * (self.scale / self.cap))
 
     def _row(self, text: str) -> list[float]:
-        counts = list(cue_counts(text).values())
+        counts = list(cue_counts(text, self.scopes).values())
         words = text.split()
         caps = sum(1 for w in words if len(w) > 2 and w.isupper() and w != MASK)
         return [*counts, text.count("?"), text.count("!"), caps, len(words) / 20]

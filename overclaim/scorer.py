@@ -120,6 +120,8 @@ class Scorer:
         targets = model.meta["targets"]
         self._claim_head = self._heads.estimators_[targets.index("claim")]
         self._citation_head = self._heads.estimators_[targets.index("citation")]
+        self._hedging_head = self._heads.estimators_[targets.index("hedging")]
+        self._tentative = model.labels["hedging"].index(model.meta["hedging_label"])
         self._claim_labels = model.labels["claim"]
         self._citation_labels = model.labels["citation"]
         # The calibrated head's inner regression is fitted on class indices in the order of the head's classes_.
@@ -164,6 +166,7 @@ class Scorer:
             X = self._features.transform(masked)
             claim = self._claim_head.predict_proba(X)
             citation = self._citation_head.predict_proba(X)
+            hedging = self._hedging_head.predict_proba(X)[:, self._tentative]
             contributions = X.multiply(self._risk_coef).tocsr()
             cue_values = X[:, self._cue_columns].toarray()
             over = self._claim_labels.index(self.model.meta["risk_label"])
@@ -178,6 +181,7 @@ class Scorer:
                 yield {
                     "risk": round(risk, 4),
                     "probabilities": {label: round(float(p), 4) for label, p in zip(self._claim_labels, claim[i])},
+                    "hedging": round(float(hedging[i]), 4),
                     "citation": cite,
                     "reasons": _reasons(cues, risk, cite, cuts["review"]),
                     "terms": [[str(self._feature_names[indices[j]]), round(float(data[j]), 4)] for j in order],

@@ -9,9 +9,10 @@ import joblib
 import numpy as np
 import sklearn
 
-from overclaim.loader import ARTIFACT, META, sha256_of
-from train import card, corpus
-from train.evaluate import BLOCK_PRECISION, CLAIMS, REVIEW_RECALL, choose_thresholds, groups_of, metrics, out_of_fold, threshold_report
+from overclaim.loader import ARTIFACT, META, LoadedModel, sha256_of
+from train import card, corpus, transfer
+from train.evaluate import (BLOCK_PRECISION, CLAIMS, REVIEW_RECALL, choose_thresholds, groups_of, metrics,
+                            original_rows, out_of_fold, threshold_report)
 from train.model import PARAMS, TARGETS, build_pipeline
 
 MODEL_VERSION = "0.1.0"
@@ -27,12 +28,20 @@ def build(output: Path, corpus_path: Path = corpus.CORPUS, log=print) -> dict:
 
     oof = out_of_fold(frame)
     scores = {name: metrics(frame, proba) for name, proba in oof.items()}
+    original = original_rows(frame)
+    scores_original = {name: metrics(frame[original], {t: p[original] for t, p in proba.items()})
+                       for name, proba in oof.items()}
+    by_genre = out_of_fold(frame, by="genre", baselines=False)["model"]
+    scores_genre = metrics(frame, by_genre)
     is_over = (frame["claim"] == "overclaim").to_numpy().astype(int)
     risk = oof["model"]["claim"][:, CLAIMS.index("overclaim")]
     thresholds = choose_thresholds(is_over, risk)
     log(f"grouped CV: claim macro-F1 {scores['model']['claim']['macro_f1']:.3f}, "
         f"overclaim ROC-AUC {scores['model']['overclaim_vs_rest']['roc_auc']:.3f}, "
-        f"citation macro-F1 {scores['model']['citation']['macro_f1']:.3f}, thresholds {thresholds}")
+        f"citation macro-F1 {scores['model']['citation']['macro_f1']:.3f}, "
+        f"hedging ROC-AUC {scores['model']['hedging_vs_rest']['roc_auc']:.3f}, thresholds {thresholds}")
+    log(f"leave-one-genre-out: claim macro-F1 {scores_genre['claim']['macro_f1']:.3f}, "
+        f"overclaim ROC-AUC {scores_genre['overclaim_vs_rest']['roc_auc']:.3f}")
 
     texts = frame["text"].to_numpy()
     pipeline = build_pipeline(groups_of(frame)).fit(texts, frame[list(TARGETS)].to_numpy())
@@ -51,13 +60,22 @@ def build(output: Path, corpus_path: Path = corpus.CORPUS, log=print) -> dict:
         "targets": list(TARGETS),
         "labels": {t: [str(c) for c in classes] for t, classes in zip(TARGETS, pipeline.classes_)},
         "risk_label": "overclaim",
+        "hedging_label": "1",
         "thresholds": thresholds,
         "threshold_targets": {"block_precision": BLOCK_PRECISION, "review_recall": REVIEW_RECALL},
         "threshold_check": threshold_report(is_over, risk, thresholds),
         "params": {k: list(v) if isinstance(v, tuple) else v for k, v in PARAMS.items()},
         "evaluation": "grouped 5-fold cross-validation; groups are supplements, the five seed documents are one group",
         "metrics": scores,
+        "metrics_original_rows": scores_original,
+        "metrics_leave_genre_out": scores_genre,
     }
+    result = transfer.report(LoadedModel(pipeline=pipeline, meta=meta, path=output), frame)
+    if result is None:
+        log(f"transfer: no external development sets in {transfer.EXTERNAL}; skipped")
+    else:
+        log(transfer.table(result))
+    meta["transfer"] = result
     (output / META).write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n", encoding="utf-8")
     card.write(output, meta, frame, oof, is_over)
     log(f"wrote {artifact} ({artifact.stat().st_size / 1e6:.1f} MB), {META}, {card.CARD}")

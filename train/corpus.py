@@ -19,10 +19,12 @@ ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "data" / "corpus.csv"
 RAW_DIR = ROOT / "data" / "raw"
 
-COLUMNS = ["id", "source", "start", "end", "text", "claim", "citation", "supplement", "genre", "pair", "note"]
+COLUMNS = ["id", "source", "start", "end", "text", "claim", "citation", "hedging", "supplement", "genre", "pair", "note"]
 CLAIMS = ("overclaim", "hedged", "neutral")
 CITATIONS = ("none", "vague", "unverifiable", "verifiable")
-GENRES = ("seo_article", "product_listing", "social_post", "forum_answer", "press_release", "news", "review")
+HEDGING = ("0", "1")
+GENRES = ("seo_article", "product_listing", "social_post", "forum_answer", "press_release", "news", "review", "abstract",
+          "reference", "label", "regulatory")
 WRITTEN = "written"
 
 MIN_WRITTEN_ROWS = 1500
@@ -85,6 +87,8 @@ def check_schema(frame: pd.DataFrame, raw: dict[str, str]) -> list[Violation]:
             out.append(Violation("claim label", row.id, f"{row.claim!r} is not one of {CLAIMS}"))
         if row.citation not in CITATIONS:
             out.append(Violation("citation label", row.id, f"{row.citation!r} is not one of {CITATIONS}"))
+        if row.hedging not in HEDGING:
+            out.append(Violation("hedging label", row.id, f"{row.hedging!r} is not one of {HEDGING}"))
         if row.genre not in GENRES:
             out.append(Violation("genre", row.id, f"{row.genre!r} is not one of {GENRES}"))
         if not row.text.strip() or row.text != row.text.strip():

@@ -1,7 +1,8 @@
 """Grouped cross-validation of the model and of two baselines, computed in the same run on the same folds.
 
-No supplement is on both sides of a fold, and the five seed documents (all kratom) stay together, so the figures
-estimate how the model does on products and documents it has never seen.
+Two groupings: leave-supplement-out (no supplement on both sides of a fold; the five seed documents, all kratom,
+stay together), which estimates how the model does on products it has never seen, and leave-one-genre-out (each
+genre held out in turn), which estimates how it does on a register it has never seen.
 """
 from __future__ import annotations
 
@@ -19,6 +20,11 @@ from train.model import PARAMS, TARGETS, build_pipeline, grouped_splits
 
 CLAIMS = ("hedged", "neutral", "overclaim")
 CITATIONS = ("none", "unverifiable", "vague", "verifiable")
+HEDGING = ("0", "1")
+LABELS = {"claim": CLAIMS, "citation": CITATIONS, "hedging": HEDGING}
+# The rows that existed before the corpus was extended in human voices (seed rows and w00001-w03079): the
+# cross-validation figures on them are compared with the figures the model had before.
+LAST_ORIGINAL_ROW = "w03079"
 OUTER_FOLDS = 5
 BLOCK_PRECISION = 0.95
 REVIEW_RECALL = 0.95
@@ -42,11 +48,25 @@ def groups_of(frame: pd.DataFrame) -> np.ndarray:
     return frame["supplement"].to_numpy()
 
 
+def original_rows(frame: pd.DataFrame) -> np.ndarray:
+    """Mask of the rows that existed before the corpus was extended in human voices."""
+    return ((frame["source"] != "written") | (frame["id"] <= LAST_ORIGINAL_ROW)).to_numpy()
+
+
+def outer_splits(frame: pd.DataFrame, by: str) -> list:
+    """Outer folds: ``supplement`` (grouped 5-fold) or ``genre`` (leave one genre out)."""
+    if by == "genre":
+        genres = frame["genre"].to_numpy()
+        return [(np.flatnonzero(genres != g), np.flatnonzero(genres == g)) for g in sorted(set(genres))]
+    return grouped_splits(groups_of(frame), OUTER_FOLDS)
+
+
 def keyword_baseline(texts) -> dict[str, np.ndarray]:
-    """Probabilities from keyword lists, in the column order of ``CLAIMS`` and ``CITATIONS``."""
-    claim, citation = [], []
+    """Probabilities from keyword lists, in the column order of ``CLAIMS``, ``CITATIONS`` and ``HEDGING``."""
+    claim, citation, hedging = [], [], []
     for text in texts:
         over, hedge = bool(KEYWORD_OVERCLAIM.search(text)), bool(KEYWORD_HEDGE.search(text))
+        hedging.append([0.2, 0.8] if hedge else [0.8, 0.2])
         p_over = 0.8 if over and not hedge else 0.5 if over else 0.1
         p_hedge = 0.7 if hedge and not over else 0.4 if hedge else 0.1
         row = np.array([p_hedge, max(0.0, 1 - p_over - p_hedge), p_over])
@@ -59,31 +79,32 @@ def keyword_baseline(texts) -> dict[str, np.ndarray]:
             citation.append([0.1, 0.1, 0.7, 0.1])
         else:
             citation.append([0.85, 0.05, 0.05, 0.05])
-    return {"claim": np.array(claim), "citation": np.array(citation)}
+    return {"claim": np.array(claim), "citation": np.array(citation), "hedging": np.array(hedging)}
 
 
-def out_of_fold(frame: pd.DataFrame, params=PARAMS) -> dict[str, dict[str, np.ndarray]]:
-    """Out-of-fold probabilities of the model and both baselines on the same grouped folds."""
+def out_of_fold(frame: pd.DataFrame, params=PARAMS, by: str = "supplement",
+                baselines: bool = True) -> dict[str, dict[str, np.ndarray]]:
+    """Out-of-fold probabilities of the model (and, with ``baselines``, both baselines) on the same folds,
+    grouped ``by`` supplement or genre (see :func:`outer_splits`)."""
     texts = frame["text"].to_numpy()
     groups = groups_of(frame)
     labels = frame[list(TARGETS)].to_numpy()
     n = len(frame)
-    result = {
-        name: {target: np.zeros((n, len(CLAIMS if target == "claim" else CITATIONS))) for target in TARGETS}
-        for name in ("model", "tfidf_lr")
-    }
-    for train_idx, test_idx in grouped_splits(groups, OUTER_FOLDS):
+    systems = ("model", "tfidf_lr") if baselines else ("model",)
+    result = {name: {target: np.zeros((n, len(LABELS[target]))) for target in TARGETS} for name in systems}
+    for train_idx, test_idx in outer_splits(frame, by):
         pipeline = build_pipeline(groups[train_idx], params).fit(texts[train_idx], labels[train_idx])
         probabilities = pipeline.predict_proba(texts[test_idx])
         for target, proba, classes in zip(TARGETS, probabilities, pipeline.classes_):
-            assert tuple(classes) == (CLAIMS if target == "claim" else CITATIONS)
+            assert tuple(classes) == LABELS[target]
             result["model"][target][test_idx] = proba
-        for j, target in enumerate(TARGETS):
+        for j, target in enumerate(TARGETS if baselines else ()):
             plain = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=5000))
             plain.fit(texts[train_idx], labels[train_idx, j])
             result["tfidf_lr"][target][test_idx] = plain.predict_proba(texts[test_idx])
     result["model"]["citation"] = combine_citation(texts, result["model"]["citation"], CITATIONS)
-    result["keywords"] = keyword_baseline(texts)
+    if baselines:
+        result["keywords"] = keyword_baseline(texts)
     return result
 
 
@@ -100,9 +121,10 @@ def expected_calibration_error(y_true: np.ndarray, p: np.ndarray, bins: int = 10
 
 
 def metrics(frame: pd.DataFrame, proba: dict[str, np.ndarray]) -> dict:
-    """Per-class precision/recall/F1, macro-F1, overclaim ROC-AUC, Brier score and ECE for one system."""
+    """Per-class precision/recall/F1, macro-F1, overclaim and hedging ROC-AUC, Brier score and ECE for one
+    system."""
     out = {}
-    for target, classes in (("claim", CLAIMS), ("citation", CITATIONS)):
+    for target, classes in LABELS.items():
         y = frame[target].to_numpy()
         predicted = np.asarray(classes)[proba[target].argmax(axis=1)]
         p, r, f, s = precision_recall_fscore_support(y, predicted, labels=list(classes), zero_division=0)
@@ -117,6 +139,13 @@ def metrics(frame: pd.DataFrame, proba: dict[str, np.ndarray]) -> dict:
         "roc_auc": float(roc_auc_score(is_over, risk)),
         "brier": float(brier_score_loss(is_over, risk)),
         "ece": expected_calibration_error(is_over, risk),
+    }
+    tentative = (frame["hedging"] == "1").to_numpy().astype(int)
+    hedging = proba["hedging"][:, HEDGING.index("1")]
+    out["hedging_vs_rest"] = {
+        "roc_auc": float(roc_auc_score(tentative, hedging)),
+        "brier": float(brier_score_loss(tentative, hedging)),
+        "ece": expected_calibration_error(tentative, hedging),
     }
     return out
 

@@ -1,6 +1,6 @@
-"""The one pipeline: product masking, word and character TF-IDF and cue features, two calibrated heads.
+"""The one pipeline: product masking, word and character TF-IDF and cue features, three calibrated heads.
 
-The heads are logistic regressions, one for ``claim`` and one for ``citation``, behind a single
+The heads are logistic regressions, one each for ``claim``, ``citation`` and ``hedging``, behind a single
 :class:`~sklearn.multioutput.MultiOutputClassifier`; each is calibrated by temperature scaling on grouped
 out-of-fold predictions, so a risk of 0.8 means about 80% on supplements the model has not seen.
 """
@@ -16,11 +16,12 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 from overclaim.features import CueFeatures
 from overclaim.masking import ProductMasker
 
-TARGETS = ("claim", "citation")
+TARGETS = ("claim", "citation", "hedging")
 PARAMS = {
     "word_ngrams": (1, 2),
     "char_ngrams": (3, 4),
     "cue_scale": 1.0,
+    "cue_scopes": True,
     "C": 16.0,
     "class_weight": "balanced",
     "calibration_folds": 5,
@@ -42,7 +43,7 @@ def build_pipeline(groups, params=PARAMS) -> Pipeline:
         parts.append(("chars", TfidfVectorizer(analyzer="char_wb", ngram_range=params["char_ngrams"], min_df=2,
                                                sublinear_tf=True)))
     if params["cue_scale"]:
-        parts.append(("cues", CueFeatures(scale=params["cue_scale"])))
+        parts.append(("cues", CueFeatures(scale=params["cue_scale"], scopes=params["cue_scopes"])))
     features = FeatureUnion(parts)
     head = CalibratedClassifierCV(
         LogisticRegression(C=params["C"], class_weight=params["class_weight"], max_iter=5000),
