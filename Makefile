@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: demo test train bench bench-dask bench-serve screenshot install-dev clean
+.PHONY: demo test train transfer ablation bench bench-dask bench-serve screenshot install-dev clean
 
 $(VENV)/.runtime: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,9 +25,17 @@ demo: $(VENV)/.runtime
 test: $(VENV)/.dev
 	$(PY) -m pytest -q
 
-## Validate the corpus, train, evaluate and write model/.
+## Validate the corpus, train, evaluate (grouped CV and the transfer report) and write model/.
 train: $(VENV)/.dev
 	$(PY) -m train --output model
+
+## Score the public, human-labeled sets of ../shared/external/ zero-shot with the bundled model, beside baselines.
+transfer: $(VENV)/.dev
+	$(PY) -m train.transfer
+
+## Each modelling choice on both evaluations; writes model/ablation.json, which `make train` puts in the card.
+ablation: $(VENV)/.dev
+	$(PY) -m train.ablation --output model
 
 ## Benchmarks: score_many on one core, then batch --jobs 2 on a generated 1,000,000-row CSV.
 bench: $(VENV)/.dev

@@ -36,7 +36,7 @@ def _render(record: dict, thresholds: dict, color: bool) -> str:
         terms = ", ".join(f"{term} {weight:+.2f}" for term, weight in sentence["terms"][:3])
         lines.append(f"  {sentence['risk']:.2f} " + paint(code, sentence["text"]))
         lines.append(f"       reasons: {', '.join(sentence['reasons']) or '-'}; citation: {sentence['citation']};"
-                     f" terms: {terms}")
+                     f" hedging: {sentence['hedging']:.2f}; terms: {terms}")
     if record.get("truncated"):
         lines.append("  (text truncated: only the first part was scored)")
     return "\n".join(lines)

@@ -52,7 +52,9 @@ CUES: dict[str, str] = {
     "absolute_safety": _words(
         "no (?:known )?side[- ]effects?", "side[- ]effect[- ]free", "(?:completely|totally|perfectly|100%|0+%) safe",
         "non[- ]addictive", "not habit[- ]forming", "never habit[- ]forming", "zero (?:risk|side effects)",
-        "without (?:the |any )?(?:side[- ]effects|risks?|harsh)", "no risk", "harmless", "safer than",
+        "without (?:the |any |causing |harmful |unwanted )*(?:side[- ]effects|adverse (?:effects|reactions)|risks?|"
+        "harsh|harm|dependence|addiction)", "no (?:known )?(?:adverse|harmful) (?:effects|reactions)",
+        "no risk", "harmless", "safer than",
         "risk[- ]free", "no (?:dependence|addiction|withdrawal)", "safe for everyone", "all[- ]natural",
     ),
     "disease": _words(
@@ -89,6 +91,18 @@ CUES: dict[str, str] = {
         "ditch (?:your|the)", "no more (?:pills|meds|medication|ibuprofen|inhalers?|statins?)",
         "stop(?:ped)? taking", "off (?:my|your|all) (?:meds|medication)", "better than (?:\\w+ )?(?:drugs?|medication)",
         "like prescription", "works like", "as effective as", "more effective than",
+        "(?:avoid|skip|bypass|escape) (?:the |your |any )?(?:\\w+ ){0,2}(?:surgery|surgeries|chemo(?:therapy)?|"
+        "radiation|radiotherapy|medications?|drugs|pills|insulin|statins|antibiotics|injections|treatments)",
+        "(?:say )?goodbye to (?:your |the )?(?:\\w+ )?(?:pills|meds|medications?|inhalers?|insulin|statins|"
+        "painkillers|drugs)",
+        "(?:reduce|lower|decrease|eliminate|cut|end) (?:your |the )?(?:need|dependence|reliance) (?:for|on)",
+        "no (?:longer )?need (?:for )?(?:\\w+ )?(?:medications?|drugs|pills|insulin|surgery|inhalers?)",
+        "(?:get|got|come|came|getting|coming) off (?:my|your|their|all|his|her) (?:\\w+ ){0,2}(?:meds|medications?|pills)",
+    ),
+    "support_verb": _words(
+        "helps?", "helped", "helping", "supports?", "supporting", "promotes?", "maintains?", "aids?", "eases?",
+        "soothes?", "calms?", "strengthens?", "protects?", "defends?", "optimi[sz]es?", "nourish(?:es)?",
+        "fortif(?:y|ies)", "revitaliz(?:e|es)", "rejuvenat(?:e|es)", "energiz(?:e|es)",
     ),
     "first_person": _words("i", "i'm", "i've", "my", "me", "myself"),
     "negation": _words("not", "no", "never", "none", "nothing", "cannot", "can't", "won't", "don't", "doesn't",
@@ -142,7 +156,8 @@ CUES: dict[str, str] = {
 }
 # A claim cue inside the scope of a negation ("has not been shown to reduce", "isn't safe for everyone") or after
 # an attribution that keeps its distance ("it is claimed that it cures") is counted apart, not as a claim.
-SCOPED = ("booster", "authority", "absolute_safety", "treat_verb", "can_claim", "causal", "drug_substitute")
+SCOPED = ("booster", "authority", "absolute_safety", "treat_verb", "can_claim", "causal", "drug_substitute",
+          "support_verb")
 _NEGATION_BEFORE = re.compile(
     r"(?:\b(?:not|no|never|nor|neither|none|cannot|without|lacks?|lacking|fail(?:s|ed)? to|little|insufficient)\b"
     r"|n't)(?:\s+(?!(?:and|but|or|yet|while|though|only)\b)[\w'-]+){0,3}\s*$")

@@ -78,6 +78,7 @@ def test_a_pasted_seed_paragraph_is_scored_highlighted_and_explained(page, score
     assert page.locator("#detail-text").inner_text() == want["text"]
     assert page.locator("#detail-reasons").inner_text() == ", ".join(want["reasons"])
     assert page.locator("#detail-citation").inner_text() == want["citation"]
+    assert page.locator("#detail-hedging").inner_text() == f"{want['hedging']:.3f}"
     assert page.locator("#detail-probabilities td").nth(2).inner_text() == f"{want['probabilities']['overclaim']:.3f}"
     assert page.locator("#detail-terms li").count() == len(want["terms"])
 

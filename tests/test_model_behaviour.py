@@ -127,3 +127,78 @@ def test_hedging_lowers_risk(risk, certain, softened):
 ])
 def test_authority_and_boosters_raise_risk(risk, plain, boosted):
     assert risk(boosted) > risk(plain)
+
+
+# Transfer issue: what real, human-written text does (data/ANNOTATION.md R14-R19 and Axis 3). None of these
+# sentences is in the corpus or in the external development sets.
+@pytest.mark.parametrize("causal, weaker", [
+    ("Eating walnuts every day lowers the risk of heart attacks.",
+     "Eating walnuts every day is associated with a lower risk of heart attacks."),
+    ("Regular sauna use prevents dementia in older men.",
+     "Regular sauna use was linked to fewer cases of dementia in older men."),
+    ("Vitamin K2 supplementation reduced arterial stiffness in dialysis patients.",
+     "Vitamin K2 supplementation may reduce arterial stiffness in dialysis patients."),
+    ("Cocoa flavanols improve memory in adults over sixty.",
+     "Cocoa flavanols could improve memory in adults over sixty."),
+])
+def test_correlational_and_conditional_wording_scores_below_direct_causal_wording(risk, causal, weaker):
+    assert risk(weaker) < risk(causal) - 0.1
+
+
+@pytest.mark.parametrize("asserted, attributed", [
+    ("Chaga mushroom shrinks tumors.", "It is claimed that chaga mushroom shrinks tumors."),
+    ("Pau d'arco tea cures yeast infections.", "Pau d'arco tea is said to cure yeast infections."),
+    ("Black seed oil reverses diabetes.", "Proponents believe black seed oil reverses diabetes."),
+])
+def test_a_claim_attributed_to_others_scores_below_the_same_claim_asserted(scorer, risk, asserted, attributed):
+    assert risk(attributed) < risk(asserted) - 0.1
+    assert scorer.score(attributed).sentences[0]["hedging"] > 0.5
+
+
+@pytest.mark.parametrize("text", [
+    "Garlic supplements have not been shown to prevent colds.",
+    "Feverfew isn't safe for everyone.",
+    "In the trial, ginkgo did no better than placebo at slowing memory loss.",
+    "Bee pollen is not approved to treat any allergy.",
+])
+def test_negated_or_limited_evidence_is_allowed(scorer, text):
+    assert scorer.score(text).decision == "allow"
+
+
+@pytest.mark.parametrize("text", [
+    "Each scoop is loaded with cancer-fighting antioxidants.",
+    "Customers love its ability to calm panic attacks within minutes.",
+    "Our mushroom blend is nature's chemo.",
+])
+def test_a_claim_packed_into_a_noun_phrase_is_flagged(scorer, text):
+    assert scorer.score(text).decision in ("review", "block")
+
+
+@pytest.mark.parametrize("text", [
+    "With this tonic you can replace some of your blood pressure pills.",
+    "Skip the painful knee surgery and try our collagen cream instead.",
+    "Say goodbye to your inhaler for good.",
+])
+def test_a_drug_substitute_paraphrase_is_flagged(scorer, text):
+    assert scorer.score(text).decision in ("review", "block")
+
+
+@pytest.mark.parametrize("text", ["STOPS MIGRAINES IN MINUTES", "- wipes out sinus infections naturally"])
+def test_a_claim_in_capitals_or_a_bullet_fragment_is_flagged(scorer, text):
+    assert scorer.score(text).decision in ("review", "block")
+
+
+def test_a_rhetorical_question_that_asserts_a_claim_scores_above_a_genuine_question(risk):
+    assert risk("Why take statins when hawthorn clears your arteries for pennies?") > \
+        risk("Does hawthorn lower blood pressure?") + 0.2
+
+
+@pytest.mark.parametrize("tentative, certain", [
+    ("Officials expect the bridge to reopen in the spring.", "The bridge reopened on Monday."),
+    ("It remains unclear whether the council will approve the budget.", "The council approved the budget."),
+    ("If the strike continues, flights could be cancelled.", "Flights were cancelled on Friday."),
+    ("Magnesium might ease leg cramps in some people.", "Magnesium is a mineral."),
+])
+def test_hedging_scores_tentative_wording_on_any_topic(scorer, tentative, certain):
+    assert scorer.score(tentative).sentences[0]["hedging"] > 0.5
+    assert scorer.score(certain).sentences[0]["hedging"] < 0.5

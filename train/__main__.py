@@ -6,8 +6,11 @@ import sys
 import time
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from train import corpus
 from train.build import build
+from train.model import BLAS_THREADS
 
 
 def main(argv=None) -> int:
@@ -17,7 +20,8 @@ def main(argv=None) -> int:
     args = parser.parse_args(argv)
     started = time.perf_counter()
     try:
-        build(args.output, args.corpus)
+        with threadpool_limits(BLAS_THREADS):
+            build(args.output, args.corpus)
     except corpus.CorpusError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

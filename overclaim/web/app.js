@@ -181,6 +181,7 @@ function showDetail(index) {
   $("detail-risk").textContent = sentence.risk.toFixed(4);
   $("detail-reasons").textContent = reasons.length ? reasons.join(", ") : "none";
   $("detail-citation").textContent = sentence.citation;
+  $("detail-hedging").textContent = sentence.hedging.toFixed(3);
   const row = $("detail-probabilities").tBodies[0].rows[0];
   row.replaceChildren(...["hedged", "neutral", "overclaim"].map((label) => {
     const cell = document.createElement("td");
