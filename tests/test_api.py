@@ -14,7 +14,8 @@ def test_record_has_every_field_in_plain_json_types(scorer):
     assert json.loads(json.dumps(record)) == record
     assert set(record) >= {"risk", "decision", "citation", "reasons", "sentences", "model"}
     sentence = record["sentences"][0]
-    assert set(sentence) == {"text", "start", "end", "risk", "probabilities", "citation", "reasons", "terms"}
+    assert set(sentence) == {"text", "start", "end", "risk", "probabilities", "hedging", "citation", "reasons", "terms"}
+    assert 0.0 <= sentence["hedging"] <= 1.0
     assert set(sentence["probabilities"]) == {"overclaim", "hedged", "neutral"}
     assert record["model"]["sha256"] == overclaim.load_model().meta["sha256"]
 

@@ -41,7 +41,8 @@ def test_schema_has_every_column_and_only_allowed_labels(frame, raw):
     assert list(frame.columns[: len(corpus.COLUMNS)]) == corpus.COLUMNS
     assert set(frame["claim"]) == set(corpus.CLAIMS)
     assert set(frame["citation"]) == set(corpus.CITATIONS)
-    assert set(frame["genre"]) <= set(corpus.GENRES)
+    assert set(frame["hedging"]) == set(corpus.HEDGING)
+    assert set(frame["genre"]) == set(corpus.GENRES)
     assert corpus.check_schema(frame, raw) == []
 
 
@@ -50,6 +51,22 @@ def test_schema_check_names_the_row_with_a_bad_label(frame, raw):
     broken.loc[5, "claim"] = "maybe"
     found = corpus.check_schema(broken, raw)
     assert [(v.rule, v.row) for v in found] == [("claim label", broken.loc[5, "id"])]
+
+
+def test_schema_check_names_the_row_with_a_bad_hedging_label(frame, raw):
+    broken = frame.copy()
+    broken.loc[7, "hedging"] = "0.5"
+    found = corpus.check_schema(broken, raw)
+    assert [(v.rule, v.row) for v in found] == [("hedging label", broken.loc[7, "id"])]
+
+
+def test_every_register_the_transfer_issue_asked_for_has_rows_in_human_voices(frame):
+    written = frame[frame["source"] == corpus.WRITTEN]
+    counts = written["genre"].value_counts()
+    assert all(counts.get(genre, 0) >= 150 for genre in ("abstract", "reference", "label", "regulatory", "news",
+                                                          "press_release", "forum_answer", "social_post"))
+    # both hedging values within every genre, so that the register does not predict tentative wording
+    assert (frame.groupby("genre")["hedging"].nunique() == 2).all()
 
 
 def test_seed_rows_point_at_their_text_in_the_raw_file(frame, raw):

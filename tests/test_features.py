@@ -5,7 +5,7 @@ import pytest
 from sklearn.base import clone
 
 from overclaim.citations import find_cues, rule_decision
-from overclaim.features import CueFeatures
+from overclaim.features import CueFeatures, cue_counts
 from overclaim.masking import ProductMasker, mask_products
 from overclaim.policy import ThresholdError, check_thresholds, decide
 from overclaim.sentences import sentence_spans
@@ -72,6 +72,34 @@ def test_blank_text_has_no_sentences(text):
 ])
 def test_citation_rules_decide_only_clear_cases(text, decided):
     assert rule_decision(text) == decided
+
+
+@pytest.mark.parametrize("text, scope", [
+    ("Echinacea isn't safe for everyone.", "negated_claim"),
+    ("Zinc has not been shown to reduce colds.", "negated_claim"),
+    ("It did not improve sleep.", "negated_claim"),
+    ("It is claimed that SUPPLEMENT helps the immune system fight cancer.", "attributed_claim"),
+    ("Proponents say SUPPLEMENT cures arthritis.", "attributed_claim"),
+])
+def test_a_claim_cue_under_negation_or_distancing_attribution_is_counted_apart(text, scope):
+    counts = cue_counts(text)
+    assert counts[scope] >= 1
+    assert counts["absolute_safety"] == counts["booster"] == counts["can_claim"] == 0
+
+
+@pytest.mark.parametrize("text", [
+    "Our formula has no side effects and cures pain.",
+    "Not only does it cure pain, it lifts your mood.",
+    "No more pills: it cures pain.",
+])
+def test_a_negation_does_not_reach_past_a_conjunction_or_into_the_next_clause(text):
+    counts = cue_counts(text)
+    assert counts["treat_verb"] >= 1
+
+
+def test_cue_scopes_can_be_switched_off():
+    assert cue_counts("It did not improve sleep.", scopes=False)["negated_claim"] == 0
+    assert cue_counts("It did not improve sleep.", scopes=False)["treat_verb"] == 1
 
 
 def test_cues_inside_a_doi_are_not_separate_cues():
