@@ -147,7 +147,9 @@ CUES: dict[str, str] = {
         "believes?", "believed", "think", "thinks", "thought", "expects?", "expected", "suspects?", "suspected",
         "predicts?", "speculat(?:e|es|ed|ion)", "hopes?", "hoped", "fears?", "feared", "doubts?", "doubtful",
         "estimates?", "estimated", "assumes?", "assumed", "presumably", "apparently", "projected", "forecasts?",
-        "would", "unlikely", "expectations?",
+        "would", "unlikely", "expectations?", "anticipat(?:e|es|ed)", "foresees?", "envision(?:s|ed)?",
+        "wonder(?:s|ed)?", "considers?", "regards?", "convinced", "confident that", "must have", "seems?", "seemed",
+        "looks? like", "evidently", "insists?", "suspicion", "rumou?rs?", "should",
     ),
     "open_question": _words(
         "whether", "if", "unless", "unclear", "not clear", "uncertain(?:ty)?", "unknown", "not known",

@@ -166,25 +166,16 @@ def test_negated_or_limited_evidence_is_allowed(scorer, text):
 
 
 @pytest.mark.parametrize("text", [
-    "Each scoop is loaded with cancer-fighting antioxidants.",
-    "Customers love its ability to calm panic attacks within minutes.",
-    "Our mushroom blend is nature's chemo.",
+    pytest.param("Each scoop is loaded with cancer-fighting antioxidants.", id="noun phrase"),
+    pytest.param("Customers love its ability to calm panic attacks within minutes.", id="presupposed benefit"),
+    pytest.param("Our mushroom blend is nature's chemo.", id="drug metaphor"),
+    pytest.param("With this tonic you can replace some of your blood pressure pills.", id="replace a drug"),
+    pytest.param("Skip the painful knee surgery and try our collagen cream instead.", id="avoid surgery"),
+    pytest.param("Say goodbye to your inhaler for good.", id="drop a drug"),
+    pytest.param("STOPS MIGRAINES IN MINUTES", id="capitals"),
+    pytest.param("- wipes out sinus infections naturally", id="bullet fragment"),
 ])
-def test_a_claim_packed_into_a_noun_phrase_is_flagged(scorer, text):
-    assert scorer.score(text).decision in ("review", "block")
-
-
-@pytest.mark.parametrize("text", [
-    "With this tonic you can replace some of your blood pressure pills.",
-    "Skip the painful knee surgery and try our collagen cream instead.",
-    "Say goodbye to your inhaler for good.",
-])
-def test_a_drug_substitute_paraphrase_is_flagged(scorer, text):
-    assert scorer.score(text).decision in ("review", "block")
-
-
-@pytest.mark.parametrize("text", ["STOPS MIGRAINES IN MINUTES", "- wipes out sinus infections naturally"])
-def test_a_claim_in_capitals_or_a_bullet_fragment_is_flagged(scorer, text):
+def test_a_claim_packed_into_a_phrase_a_paraphrase_or_a_fragment_is_flagged(scorer, text):
     assert scorer.score(text).decision in ("review", "block")
 
 

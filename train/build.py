@@ -33,6 +33,9 @@ def build(output: Path, corpus_path: Path = corpus.CORPUS, log=print) -> dict:
                        for name, proba in oof.items()}
     by_genre = out_of_fold(frame, by="genre", baselines=False)["model"]
     scores_genre = metrics(frame, by_genre)
+    genres = frame["genre"].to_numpy()
+    scores_each_genre = {g: metrics(frame[genres == g], {t: p[genres == g] for t, p in by_genre.items()})
+                         for g in sorted(set(genres))}
     is_over = (frame["claim"] == "overclaim").to_numpy().astype(int)
     risk = oof["model"]["claim"][:, CLAIMS.index("overclaim")]
     thresholds = choose_thresholds(is_over, risk)
@@ -69,6 +72,7 @@ def build(output: Path, corpus_path: Path = corpus.CORPUS, log=print) -> dict:
         "metrics": scores,
         "metrics_original_rows": scores_original,
         "metrics_leave_genre_out": scores_genre,
+        "metrics_each_held_out_genre": scores_each_genre,
     }
     result = transfer.report(LoadedModel(pipeline=pipeline, meta=meta, path=output), frame)
     if result is None:

@@ -148,20 +148,15 @@ def metrics(frame: pd.DataFrame, proba: dict[str, np.ndarray]) -> dict:
             "macro_f1": float(f1_score(y, predicted, labels=list(classes), average="macro", zero_division=0)),
         }
     is_over = (frame["claim"] == "overclaim").to_numpy().astype(int)
-    risk = proba["claim"][:, CLAIMS.index("overclaim")]
-    out["overclaim_vs_rest"] = {
-        "roc_auc": float(roc_auc_score(is_over, risk)),
-        "brier": float(brier_score_loss(is_over, risk)),
-        "ece": expected_calibration_error(is_over, risk),
-    }
+    out["overclaim_vs_rest"] = _one_vs_rest(is_over, proba["claim"][:, CLAIMS.index("overclaim")])
     tentative = (frame["hedging"] == "1").to_numpy().astype(int)
-    hedging = proba["hedging"][:, HEDGING.index("1")]
-    out["hedging_vs_rest"] = {
-        "roc_auc": float(roc_auc_score(tentative, hedging)),
-        "brier": float(brier_score_loss(tentative, hedging)),
-        "ece": expected_calibration_error(tentative, hedging),
-    }
+    out["hedging_vs_rest"] = _one_vs_rest(tentative, proba["hedging"][:, HEDGING.index("1")])
     return out
+
+
+def _one_vs_rest(y_true: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    return {"roc_auc": float(roc_auc_score(y_true, p)), "brier": float(brier_score_loss(y_true, p)),
+            "ece": expected_calibration_error(y_true, p)}
 
 
 def choose_thresholds(is_over: np.ndarray, risk: np.ndarray) -> dict[str, float]:

@@ -25,7 +25,7 @@ PARAMS = {
     "char_ngrams": (3, 4),
     "cue_scale": 1.0,
     "cue_scopes": True,
-    "C": 4.0,
+    "C": 16.0,
     "class_weight": "balanced",
     "calibration_folds": 5,
 }
