@@ -9,13 +9,14 @@ import joblib
 import numpy as np
 import sklearn
 
+import overclaim
 from overclaim.loader import ARTIFACT, META, LoadedModel, sha256_of
 from train import card, corpus, transfer
 from train.evaluate import (BLOCK_PRECISION, CLAIMS, REVIEW_RECALL, choose_thresholds, groups_of, metrics,
                             original_rows, out_of_fold, threshold_report)
 from train.model import PARAMS, TARGETS, build_pipeline
 
-MODEL_VERSION = "0.1.0"
+MODEL_VERSION = overclaim.__version__
 
 
 def build(output: Path, corpus_path: Path = corpus.CORPUS, log=print) -> dict:
