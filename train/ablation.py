@@ -86,10 +86,10 @@ COLUMNS = (
 
 
 def table(results: dict) -> str:
-    """The ablation as a Markdown table, one row per variant."""
+    """The ablation as a Markdown table, one row per variant, in the order of :data:`VARIANTS`."""
     lines = ["| variant | " + " | ".join(name for name, _ in COLUMNS) + " |", "|---" * (len(COLUMNS) + 1) + "|"]
-    for name, row in results.items():
-        cells = []
+    for name in (name for name in VARIANTS if name in results):
+        row, cells = results[name], []
         for column, get in COLUMNS:
             try:
                 value = get(row)
