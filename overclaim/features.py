@@ -182,11 +182,12 @@ def cue_counts(masked_text: str, scopes: bool = True) -> dict[str, int]:
     """
     lower = masked_text.lower()
     counts = dict.fromkeys(SCOPE_CUES, 0)
-    attributed_from = len(lower) + 1
-    if scopes:
-        first = _COMPILED["attribution"].search(lower)
-        attributed_from = first.end() if first else attributed_from
+    attributions = [match.end() for match in _COMPILED["attribution"].finditer(lower)]
+    attributed_from = attributions[0] if scopes and attributions else len(lower) + 1
     for name, pattern in _COMPILED.items():
+        if name == "attribution":
+            counts[name] = len(attributions)
+            continue
         if not scopes or name not in SCOPED:
             counts[name] = len(pattern.findall(lower))
             continue

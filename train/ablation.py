@@ -20,7 +20,7 @@ from threadpoolctl import threadpool_limits
 from overclaim.loader import LoadedModel
 from train import corpus, transfer
 from train.evaluate import CLAIMS, choose_thresholds, groups_of, metrics, original_rows, out_of_fold
-from train.model import BLAS_THREADS, PARAMS, TARGETS, build_pipeline
+from train.model import BLAS_THREADS, PARAMS, TARGETS, build_pipeline, serving_meta
 
 ABLATION = "ablation.json"
 # name -> (what changes, parameter overrides of train.model.PARAMS, rows trained and cross-validated on).
@@ -58,10 +58,8 @@ def run_variant(frame, params: dict, log=print) -> dict:
     is_over = (frame["claim"] == "overclaim").to_numpy().astype(int)
     thresholds = choose_thresholds(is_over, oof["claim"][:, CLAIMS.index("overclaim")])
     pipeline = build_pipeline(groups_of(frame), params).fit(frame["text"].to_numpy(), frame[list(TARGETS)].to_numpy())
-    meta = {"targets": list(TARGETS), "risk_label": "overclaim", "hedging_label": "1", "thresholds": thresholds,
-            "labels": {t: [str(c) for c in classes] for t, classes in zip(TARGETS, pipeline.classes_)},
-            "model_version": "ablation", "sha256": ""}
-    result = transfer.report(LoadedModel(pipeline=pipeline, meta=meta, path=Path(".")), frame)
+    meta = {**serving_meta(pipeline, thresholds), "model_version": "ablation", "sha256": ""}
+    result = transfer.report(LoadedModel(pipeline=pipeline, meta=meta, path=Path(".")), frame, baselines=False)
     out = {"supplement": metrics(frame, oof), "genre": metrics(frame, by_genre),
            "transfer": result["systems"]["model"] if result else None,
            "featurization_us": featurization_cost(pipeline, frame["text"].tolist()),

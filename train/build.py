@@ -14,7 +14,7 @@ from overclaim.loader import ARTIFACT, META, LoadedModel, sha256_of
 from train import card, corpus, transfer
 from train.evaluate import (BLOCK_PRECISION, CLAIMS, REVIEW_RECALL, choose_thresholds, groups_of, metrics,
                             original_rows, out_of_fold, threshold_report)
-from train.model import PARAMS, TARGETS, build_pipeline
+from train.model import PARAMS, TARGETS, build_pipeline, serving_meta
 
 MODEL_VERSION = overclaim.__version__
 
@@ -61,11 +61,7 @@ def build(output: Path, corpus_path: Path = corpus.CORPUS, log=print) -> dict:
         "sha256": sha256_of(artifact),
         "corpus_sha256": sha256_of(Path(corpus_path)),
         "corpus_rows": int(len(frame)),
-        "targets": list(TARGETS),
-        "labels": {t: [str(c) for c in classes] for t, classes in zip(TARGETS, pipeline.classes_)},
-        "risk_label": "overclaim",
-        "hedging_label": "1",
-        "thresholds": thresholds,
+        **serving_meta(pipeline, thresholds),
         "threshold_targets": {"block_precision": BLOCK_PRECISION, "review_recall": REVIEW_RECALL},
         "threshold_check": threshold_report(is_over, risk, thresholds),
         "params": {k: list(v) if isinstance(v, tuple) else v for k, v in PARAMS.items()},

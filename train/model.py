@@ -17,6 +17,9 @@ from overclaim.features import CueFeatures
 from overclaim.masking import ProductMasker
 
 TARGETS = ("claim", "citation", "hedging")
+# The label of the claim head that is the risk, and of the hedging head that is "tentative".
+RISK_LABEL = "overclaim"
+TENTATIVE = "1"
 # One BLAS thread per process: the fits are sparse and small-dense, where a second thread only adds overhead
 # (a pipeline fit took 8 s with one thread and 21 s with two); the cores go to parallel folds instead.
 BLAS_THREADS = 1
@@ -55,3 +58,11 @@ def build_pipeline(groups, params=PARAMS) -> Pipeline:
         ensemble=False,
     )
     return Pipeline([("mask", ProductMasker()), ("features", features), ("heads", MultiOutputClassifier(head))])
+
+
+def serving_meta(pipeline, thresholds: dict) -> dict:
+    """What :class:`overclaim.scorer.Scorer` reads from ``meta.json`` besides versions and hashes: targets, the
+    labels of each fitted head, which labels are the risk and the tentative wording, and the thresholds."""
+    return {"targets": list(TARGETS),
+            "labels": {t: [str(c) for c in classes] for t, classes in zip(TARGETS, pipeline.classes_)},
+            "risk_label": RISK_LABEL, "hedging_label": TENTATIVE, "thresholds": thresholds}

@@ -16,15 +16,13 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 from scipy.stats import spearmanr
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import roc_auc_score
-from sklearn.pipeline import make_pipeline
 
 from overclaim.loader import LoadedModel, load_model
 from overclaim.scorer import Scorer
 from train import corpus
-from train.evaluate import CLAIMS, keyword_baseline
+from train.evaluate import CLAIMS, keyword_baseline, plain_baseline
+from train.model import RISK_LABEL, TENTATIVE
 
 EXTERNAL = Path(os.environ.get("OVERCLAIM_EXTERNAL", corpus.ROOT.parent / "shared" / "external"))
 SETS = {"pubmed_causal": "pubmed_causal.csv", "factbank_uncertainty": "factbank_uncertainty.csv",
@@ -62,10 +60,10 @@ def model_system(scorer: Scorer):
 
 def tfidf_lr_system(frame: pd.DataFrame):
     """Plain word TF-IDF + LR fitted on the whole corpus: one model for claim, one for hedging."""
-    claim = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=5000)).fit(frame["text"], frame["claim"])
-    hedging = make_pipeline(TfidfVectorizer(), LogisticRegression(max_iter=5000)).fit(frame["text"], frame["hedging"])
-    over = list(claim.classes_).index("overclaim")
-    tentative = list(hedging.classes_).index("1")
+    claim = plain_baseline().fit(frame["text"], frame["claim"])
+    hedging = plain_baseline().fit(frame["text"], frame["hedging"])
+    over = list(claim.classes_).index(RISK_LABEL)
+    tentative = list(hedging.classes_).index(TENTATIVE)
 
     def score(texts):
         texts = list(texts)
@@ -114,13 +112,15 @@ def evaluate_system(score, sets: dict[str, pd.DataFrame], thresholds: dict) -> d
     return out
 
 
-def report(model: LoadedModel, frame: pd.DataFrame, external: Path = EXTERNAL) -> dict | None:
-    """The transfer report of ``model`` beside the baselines fitted on the corpus ``frame``, or ``None`` when the
-    external sets are absent. Returns ``{"thresholds": ..., "systems": {name: figures}}``."""
+def report(model: LoadedModel, frame: pd.DataFrame, external: Path = EXTERNAL, baselines: bool = True) -> dict | None:
+    """The transfer report of ``model`` (and, with ``baselines``, of the baselines fitted on the corpus ``frame``),
+    or ``None`` when the external sets are absent. Returns ``{"thresholds": ..., "systems": {name: figures}}``."""
     sets = load_sets(external)
     if sets is None:
         return None
-    systems = {"model": model_system(Scorer(model)), "tfidf_lr": tfidf_lr_system(frame), "keywords": keyword_system}
+    systems = {"model": model_system(Scorer(model))}
+    if baselines:
+        systems.update(tfidf_lr=tfidf_lr_system(frame), keywords=keyword_system)
     return {"thresholds": dict(model.thresholds),
             "systems": {name: evaluate_system(score, sets, model.thresholds) for name, score in systems.items()}}
 
