@@ -9,4 +9,4 @@ from overclaim.moderation import moderate
 from overclaim.scorer import Result, Scorer, load
 
 __all__ = ["load", "load_model", "moderate", "ModelError", "Result", "Scorer"]
-__version__ = "0.2.0"
+__version__ = "0.3.0"

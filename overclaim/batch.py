@@ -19,8 +19,8 @@ import pandas as pd
 from overclaim.scorer import load
 
 CHUNK_ROWS = 5_000
-ADDED_COLUMNS = ("overclaim_risk", "overclaim_decision", "overclaim_citation", "overclaim_reasons",
-                 "overclaim_top_sentence", "overclaim_truncated")
+ADDED_COLUMNS = ("overclaim_risk", "overclaim_decision", "overclaim_rule", "overclaim_citation", "overclaim_reasons",
+                 "overclaim_claim_types", "overclaim_top_sentence", "overclaim_truncated")
 FORMATS = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl",
            ".ndjson": "jsonl"}
 
@@ -189,9 +189,9 @@ class _Writer:
 _WORKER_SCORER = None
 
 
-def _init_worker(model_path, thresholds) -> None:
+def _init_worker(model_path, thresholds, policy) -> None:
     global _WORKER_SCORER
-    _WORKER_SCORER = load(model_path, thresholds=thresholds)
+    _WORKER_SCORER = load(model_path, thresholds=thresholds, policy=policy)
 
 
 def score_texts(scorer, texts) -> dict[str, list]:
@@ -202,8 +202,10 @@ def score_texts(scorer, texts) -> dict[str, list]:
         top = max(result.sentences, key=lambda s: s["risk"], default=None)
         columns["overclaim_risk"].append(result.risk)
         columns["overclaim_decision"].append(result.decision)
+        columns["overclaim_rule"].append(result.rule)
         columns["overclaim_citation"].append(result.citation)
         columns["overclaim_reasons"].append(";".join(result.reasons))
+        columns["overclaim_claim_types"].append(";".join(result.claim_types))
         columns["overclaim_top_sentence"].append(top["text"] if top else "")
         columns["overclaim_truncated"].append(result.truncated)
     return columns
@@ -226,9 +228,10 @@ def preflight(in_path, out_path, force: bool = False, jobs: int = 1) -> None:
         raise BatchError(f"--jobs must be at least 1, got {jobs}")
 
 
-def run(in_path, out_path, text_column: str, *, model_path=None, thresholds=None, jobs: int = 1, force=False,
-        encoding="utf-8", chunk_rows: int = CHUNK_ROWS, progress=None) -> Summary:
-    """Score ``in_path`` into ``out_path``; ``progress(bytes_read, rows_done)`` is called after each chunk."""
+def run(in_path, out_path, text_column: str, *, model_path=None, thresholds=None, policy=None, jobs: int = 1,
+        force=False, encoding="utf-8", chunk_rows: int = CHUNK_ROWS, progress=None) -> Summary:
+    """Score ``in_path`` into ``out_path`` under ``policy`` (``default`` when ``None``);
+    ``progress(bytes_read, rows_done)`` is called after each chunk."""
     preflight(in_path, out_path, force, jobs)
     in_path, out_path = Path(in_path), Path(out_path)
     started, summary = time.perf_counter(), Summary(output=str(out_path))
@@ -236,12 +239,13 @@ def run(in_path, out_path, text_column: str, *, model_path=None, thresholds=None
     writer = _Writer(out_path)
     try:
         # Loaded before the workers fork, so they share the model's memory instead of each loading a copy.
-        scorer = load(model_path, thresholds=thresholds)
+        scorer = load(model_path, thresholds=thresholds, policy=policy)
         if jobs == 1:
             scored = ((frame, done, score_texts(scorer, frame[text_column].tolist())) for frame, done in chunks)
             _drain(scored, writer, summary, progress)
         else:
-            with ProcessPoolExecutor(jobs - 1, initializer=_init_worker, initargs=(model_path, thresholds)) as pool:
+            with ProcessPoolExecutor(jobs - 1, initializer=_init_worker,
+                                     initargs=(model_path, thresholds, scorer.policy)) as pool:
                 _drain(_parallel(pool, scorer, chunks, text_column, jobs), writer, summary, progress)
         writer.commit()
     except BaseException:

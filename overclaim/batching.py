@@ -4,7 +4,7 @@ Two measurements shaped this (both from ``bench/serve_load.py`` and a profile of
 
 - scoring has a fixed cost per call: a 1 KB text alone takes ~5 ms, but 16 of them together ~2.3 ms each. So
   requests wait in a queue, and each free scoring process takes whatever has arrived (up to a character
-  budget) in one :meth:`Scorer.score_many` call per thresholds. A lone request is sent at once: nothing waits
+  budget) in one :meth:`Scorer.score_many` call per thresholds and policy. A lone request is sent at once: nothing waits
   for company.
 - with uvicorn's own worker processes, each keep-alive connection stays with the worker that accepted it, and
   16 clients ended up 11 on one worker and 5 on the other, leaving a core half idle. Here one process speaks
@@ -31,10 +31,10 @@ BATCH_CHARS = 200_000
 _SCORER = None  # the model of this scoring process, loaded by _load_model when the process starts
 
 
-def _load_model(model_path, thresholds, server_pid: int) -> None:
+def _load_model(model_path, thresholds, policy, server_pid: int) -> None:
     global _SCORER
     threading.Thread(target=_exit_with_server, args=(server_pid,), daemon=True).start()
-    _SCORER = load(model_path, thresholds=thresholds)
+    _SCORER = load(model_path, thresholds=thresholds, policy=policy)
 
 
 def _exit_with_server(server_pid: int) -> None:
@@ -48,19 +48,20 @@ def _exit_with_server(server_pid: int) -> None:
 def _model_info(pause: float) -> dict:
     time.sleep(pause)  # keeps this process busy so that every warm-up call lands on a process of its own
     return {"version": _SCORER.model.meta["model_version"], "sha256": _SCORER.model.meta["sha256"],
-            "thresholds": _SCORER.thresholds}
+            "thresholds": _SCORER.thresholds, "policy": _SCORER.policy.name}
 
 
-def _score_jobs(jobs: list[tuple[list[str], dict | None]]) -> list[list[dict]]:
-    """The records of each job's texts; jobs with the same thresholds are scored in one call."""
-    by_thresholds = {}
-    for index, (_, thresholds) in enumerate(jobs):
-        key = None if thresholds is None else (thresholds["review"], thresholds["block"])
-        by_thresholds.setdefault(key, []).append(index)
+def _score_jobs(jobs: list[tuple[list[str], dict | None, str | None]]) -> list[list[dict]]:
+    """The records of each job's texts; jobs with the same thresholds and policy are scored in one call."""
+    by_settings = {}
+    for index, (_, thresholds, policy) in enumerate(jobs):
+        key = (None if thresholds is None else (thresholds["review"], thresholds["block"]), policy)
+        by_settings.setdefault(key, []).append(index)
     answers = [None] * len(jobs)
-    for indices in by_thresholds.values():
+    for indices in by_settings.values():
         texts = [text for i in indices for text in jobs[i][0]]
-        results = iter(_SCORER.score_many(texts, jobs[indices[0]][1]))
+        _, thresholds, policy = jobs[indices[0]]
+        results = iter(_SCORER.score_many(texts, thresholds, policy))
         for i in indices:
             answers[i] = [next(results).to_dict() for _ in jobs[i][0]]
     return answers
@@ -75,14 +76,17 @@ class MicroBatcher:
         Model directory (the bundled model when ``None``).
     thresholds : dict, optional
         The server's default ``{"review": x, "block": y}``; a request may bring its own.
+    policy : Policy, optional
+        The server's default policy (``default`` when ``None``); a request may name a shipped one.
     workers : int
         Scoring processes, each with its own copy of the model.
     batch_chars : int
         Most characters sent to one process in one call.
     """
 
-    def __init__(self, model_path=None, thresholds=None, workers: int = 1, batch_chars: int = BATCH_CHARS):
-        self.model_path, self.thresholds = model_path, thresholds
+    def __init__(self, model_path=None, thresholds=None, workers: int = 1, batch_chars: int = BATCH_CHARS,
+                 policy=None):
+        self.model_path, self.thresholds, self.policy = model_path, thresholds, policy
         self.workers, self.batch_chars = workers, batch_chars
         self.model: dict | None = None
         self._pool = None
@@ -102,7 +106,8 @@ class MicroBatcher:
     def _new_pool(self) -> ProcessPoolExecutor:
         # spawn, not fork: this process runs an event loop and executor threads, which fork does not copy safely.
         return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_load_model, initargs=(self.model_path, self.thresholds, os.getpid()))
+                                   initializer=_load_model, initargs=(self.model_path, self.thresholds, self.policy,
+                                                                            os.getpid()))
 
     def close(self) -> None:
         """Stop the scoring processes and wait for them to exit (uvicorn ends the process with the signal it
@@ -110,10 +115,11 @@ class MicroBatcher:
         if self._pool is not None:
             self._pool.shutdown(wait=True, cancel_futures=True)
 
-    async def score(self, texts: list[str], thresholds: dict | None = None) -> list[dict]:
-        """The records of ``texts``, scored together with whatever other requests are waiting."""
+    async def score(self, texts: list[str], thresholds: dict | None = None, policy: str | None = None) -> list[dict]:
+        """The records of ``texts``, scored together with whatever other requests are waiting; ``policy`` names a
+        shipped policy (the server's when ``None``)."""
         future = asyncio.get_running_loop().create_future()
-        await self._queue.put((texts, thresholds, future))
+        await self._queue.put((texts, thresholds, policy, future))
         return await future
 
     async def run(self) -> None:
@@ -135,7 +141,7 @@ class MicroBatcher:
 
     async def _dispatch(self, jobs: list) -> None:
         loop = asyncio.get_running_loop()
-        payload = [(texts, thresholds) for texts, thresholds, _ in jobs]
+        payload = [(texts, thresholds, policy) for texts, thresholds, policy, _ in jobs]
         pool = self._pool
         try:
             try:
@@ -151,7 +157,7 @@ class MicroBatcher:
         finally:
             self._busy -= 1
             self._free.release()
-        for (_, _, future), answer in zip(jobs, answers):
+        for (*_, future), answer in zip(jobs, answers):
             if future.done():  # the client went away
                 continue
             if isinstance(answer, Exception):

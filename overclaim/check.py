@@ -1,7 +1,8 @@
 """``overclaim check``: lint Markdown, HTML and plain-text files for overclaiming sentences.
 
-Each flagged sentence is one line, ``path:line:col: OC<code> <reason> (risk 0.93) "sentence..."``, where line and
-column (both from 1) point at the sentence's first character in the file.
+Each flagged sentence is one line, ``path:line:col: OC<code> <reason> (risk 0.93, block by us-dshea/disease-claim,
+types disease) "sentence..."``, where line and column (both from 1) point at the sentence's first character in the
+file.
 """
 from __future__ import annotations
 
@@ -42,12 +43,15 @@ class Finding:
     decision: str
     reason: str
     sentence: str
+    rule: str
+    claim_types: tuple[str, ...] = ()
 
     def line_text(self) -> str:
-        """``path:line:col: OC<code> <reason> (risk 0.93) "sentence..."``"""
+        """``path:line:col: OC<code> <reason> (risk 0.93, block by <policy/rule>, types <types>) "sentence..."``"""
         quote = self.sentence if len(self.sentence) <= QUOTE_CHARS else self.sentence[: QUOTE_CHARS - 3] + "..."
         return (f"{self.path}:{self.line}:{self.column}: {CODES[self.reason]} {self.reason} "
-                f"(risk {self.risk:.2f}) \"{quote}\"")
+                f"(risk {self.risk:.2f}, {self.decision} by {self.rule}, types {', '.join(self.claim_types) or '-'}) "
+                f"\"{quote}\"")
 
 
 def read_text(path: str | Path) -> str | None:
@@ -79,7 +83,7 @@ def check_text(text: str, kind: str, scorer: Scorer, fail_on: str = "block", pat
         line = bisect_right(line_starts, start)
         findings.append(Finding(path=path, line=line, column=start - line_starts[line - 1] + 1, risk=result.risk,
                                 decision=result.decision, reason=(result.reasons or ["claim_language"])[0],
-                                sentence=sentence))
+                                sentence=sentence, rule=result.rule, claim_types=tuple(result.claim_types)))
     return findings
 
 

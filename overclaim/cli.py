@@ -9,7 +9,7 @@ import time
 
 from overclaim.batch import BatchError
 from overclaim.loader import ModelError, load_model
-from overclaim.policy import ThresholdError
+from overclaim.policy import PolicyError, ThresholdError, load_policy, shipped_policies
 from overclaim.scorer import load
 
 RED, YELLOW, BOLD, RESET = "\033[31m", "\033[33m", "\033[1m", "\033[0m"
@@ -24,38 +24,41 @@ def _read_text(args) -> str:
     return " ".join(args.text)
 
 
-def _render(record: dict, thresholds: dict, color: bool) -> str:
+def _render(record: dict, color: bool) -> str:
     paint = (lambda code, s: f"{code}{s}{RESET}") if color else (lambda code, s: s)
     decision = record["decision"].upper()
-    lines = [paint(BOLD, f"{decision}  risk {record['risk']:.2f}") + f"  citation: {record['citation']}"
+    lines = [paint(BOLD, f"{decision}  risk {record['risk']:.2f}") + f"  rule: {record['rule']}"
+             + f"  citation: {record['citation']}"
+             + (f"  claim types: {', '.join(record['claim_types'])}" if record["claim_types"] else "")
              + (f"  reasons: {', '.join(record['reasons'])}" if record["reasons"] else "")]
     for sentence in record["sentences"]:
-        if sentence["risk"] < thresholds["review"] and sentence["citation"] in ("none", "verifiable"):
+        if sentence["decision"] == "allow" and sentence["citation"] in ("none", "verifiable"):
             continue
-        code = RED if sentence["risk"] >= thresholds["block"] else YELLOW
+        code = {"block": RED, "review": YELLOW}.get(sentence["decision"], RESET)
         terms = ", ".join(f"{term} {weight:+.2f}" for term, weight in sentence["terms"][:3])
         lines.append(f"  {sentence['risk']:.2f} " + paint(code, sentence["text"]))
-        lines.append(f"       reasons: {', '.join(sentence['reasons']) or '-'}; citation: {sentence['citation']};"
-                     f" hedging: {sentence['hedging']:.2f}; terms: {terms}")
+        lines.append(f"       {sentence['decision']} by {sentence['rule']}; claim types: "
+                     f"{', '.join(sentence['claim_types']) or '-'}; reasons: {', '.join(sentence['reasons']) or '-'}; "
+                     f"citation: {sentence['citation']}; hedging: {sentence['hedging']:.2f}; terms: {terms}")
     if record.get("truncated"):
         lines.append("  (text truncated: only the first part was scored)")
     return "\n".join(lines)
 
 
 def cmd_score(args) -> int:
-    scorer = load(args.model, thresholds=_thresholds(args))
+    scorer = load(args.model, thresholds=_thresholds(args), policy=args.policy)
     record = scorer.score(_read_text(args)).to_dict()
     if args.json:
         print(json.dumps(record, ensure_ascii=False))
     else:
-        print(_render(record, scorer.thresholds, color=sys.stdout.isatty()))
+        print(_render(record, color=sys.stdout.isatty()))
     return 0
 
 
 def cmd_moderate(args) -> int:
     from overclaim import stream
 
-    scorer = load(args.model, thresholds=_thresholds(args))
+    scorer = load(args.model, thresholds=_thresholds(args), policy=args.policy)
     try:
         stream.write_records(stream.moderate(stream.line_batches(sys.stdin, args.batch_size), scorer), sys.stdout)
     except BrokenPipeError:
@@ -83,7 +86,7 @@ def cmd_batch(args) -> int:
             bar.set_postfix(rows=rows, rows_per_s=f"{rows / max(bar.format_dict['elapsed'], 1e-9):,.0f}")
 
         summary = batch.run(args.input, args.output, args.text_column, model_path=args.model,
-                            thresholds=_thresholds(args), jobs=jobs, force=args.force, encoding=args.encoding,
+                            thresholds=_thresholds(args), policy=load_policy(args.policy), jobs=jobs, force=args.force, encoding=args.encoding,
                             progress=progress)
     print(summary.line(), file=sys.stderr)
     return 0
@@ -106,7 +109,8 @@ def _batch_on_dask(args) -> int:
 
     try:
         summary = dask_engine.run(args.input, args.output, args.text_column, model_path=args.model,
-                                  thresholds=_thresholds(args), scheduler=args.scheduler, workers=args.jobs,
+                                  thresholds=_thresholds(args), policy=load_policy(args.policy),
+                                  scheduler=args.scheduler, workers=args.jobs,
                                   partition_size=args.partition_size, force=args.force, encoding=args.encoding,
                                   progress=progress)
     finally:
@@ -119,7 +123,7 @@ def _batch_on_dask(args) -> int:
 def cmd_check(args) -> int:
     from overclaim.check import CheckError, check_file
 
-    scorer = load(args.model, thresholds=_thresholds(args))
+    scorer = load(args.model, thresholds=_thresholds(args), policy=args.policy)
     flagged_files, findings, failed = 0, 0, False
     for path in args.files:
         try:
@@ -152,8 +156,9 @@ def cmd_serve(args) -> int:
         print(f"overclaim: error: need --workers >= 1 and a --port in 0-65535, got {args.workers} and {args.port}",
               file=sys.stderr)
         return 2
-    load_model(args.model)  # a bad model fails here, in one line, before any worker starts
-    server.serve(args.host, args.port, args.workers, args.model, _thresholds(args), access_log=args.access_log)
+    load_model(args.model)  # a bad model or policy fails here, in one line, before any worker starts
+    server.serve(args.host, args.port, args.workers, args.model, _thresholds(args), policy=load_policy(args.policy),
+                 access_log=args.access_log)
     return 0
 
 
@@ -209,6 +214,9 @@ def build_parser() -> argparse.ArgumentParser:
         command.add_argument("--model", help="model directory (default: the bundled model)")
         command.add_argument("--review", type=float, help="review threshold (default: the model's)")
         command.add_argument("--block", type=float, help="block threshold (default: the model's)")
+        command.add_argument("--policy", default=None,
+                             help=f"moderation policy: {', '.join(shipped_policies())}, or the path of a .toml "
+                                  "policy file (default: default)")
     score.set_defaults(run=cmd_score)
     return parser
 
@@ -218,7 +226,7 @@ def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return args.run(args)
-    except (ModelError, ThresholdError, BatchError, OSError, UnicodeError) as error:
+    except (ModelError, ThresholdError, PolicyError, BatchError, OSError, UnicodeError) as error:
         print(f"overclaim: error: {error}", file=sys.stderr)
         return 2
 

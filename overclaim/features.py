@@ -68,6 +68,15 @@ CUES: dict[str, str] = {
         "epilepsy", "seizures?", "neuropathy", "fibromyalgia", "gout", "ulcers?", "hepatitis", "hiv", "herpes",
         "shingles", "lyme", "candida", "uti", "sinusitis", "pneumonia", "anemia", "disorders?", "disease",
         "syndrome", "cardiovascular", "blood sugar", "insulin resistance", "hair loss", "joint pain",
+        "macular degeneration", "cataracts?", "glaucoma", "fractures?", "diarrh?o?ea", "allerg(?:y|ies|ic)",
+        "hay fever", "nausea", "vomiting", "colic", "heartburn", "acid reflux", "gerd", "colitis", "celiac",
+        "multiple sclerosis", "autoimmune", "schizophrenia", "bipolar", "ocd", "sepsis", "malaria", "tuberculosis",
+        "measles", "sore throats?", "coughs?", "fevers?", "wounds?", "kidney stones?", "gallstones?",
+        "prediabetes", "metabolic syndrome", "heart attacks?", "heart failure", "atrial fibrillation",
+        "arrhythmias?", "angina", "atherosclerosis", "clogged arteries", "varicose veins", "hemorrhoids",
+        "rosacea", "dermatitis", "warts", "yeast infections?", "parasites?", "leaky gut", "sciatica",
+        "tinnitus", "vertigo", "concussions?", "sleep apnea", "anorexia", "panic attacks?", "hangovers?",
+        "overdoses?", "poisoning", "chronic fatigue", "long covid", "osteoarthritis", "tendinitis", "bronchitis",
     ),
     "treat_verb": _words(
         "cur(?:e|es|ed|ing)", "treat(?:s|ed|ing|ment)?", "heal(?:s|ed|ing)?", "revers(?:e|es|ed|ing)",
@@ -169,6 +178,10 @@ NEGATION_WINDOW = 40
 _COMPILED = {name: re.compile(pattern) for name, pattern in CUES.items()}
 CITATION_CUES = (*CUE_PATTERNS, "evidence_hint")
 SCOPE_CUES = ("negated_claim", "attributed_claim")
+# What a claim is about: an effect cue (not negated, not attributed) with a disease term, or with none. The claim
+# types' heads need the conjunction, which a linear model over separate counts cannot form.
+EFFECT_CUES = ("treat_verb", "support_verb", "can_claim", "causal", "drug_substitute")
+_CONJUNCTIONS = ("disease_effect", "function_effect")
 _SHAPE = ("question", "exclamation", "all_caps_words", "length")
 
 
@@ -237,7 +250,7 @@ class CueFeatures(TransformerMixin, BaseEstimator):
         """Validate parameters; nothing is learned from ``X``. Returns ``self``."""
         if self.cap < 1:
             raise ValueError(f"cap must be at least 1, got {self.cap}")
-        names = (*SCOPE_CUES, *_COMPILED, *(f"cite:{kind}" for kind in CITATION_CUES), *_SHAPE)
+        names = (*SCOPE_CUES, *_COMPILED, *(f"cite:{kind}" for kind in CITATION_CUES), *_CONJUNCTIONS, *_SHAPE)
         self.feature_names_out_ = np.array([f"cue:{name}" for name in names], dtype=object)
         return self
 
@@ -248,10 +261,13 @@ class CueFeatures(TransformerMixin, BaseEstimator):
         return sparse.csr_matrix(values * (self.scale / self.cap))
 
     def _row(self, text: str) -> list[float]:
-        counts = list(cue_counts(text, self.scopes).values())
+        counts = cue_counts(text, self.scopes)
+        effect = sum(counts[name] for name in EFFECT_CUES)
+        disease = counts["disease"] + counts["drug_class"]
         words = text.split()
         caps = sum(1 for w in words if len(w) > 2 and w.isupper() and w != MASK)
-        return [*counts, text.count("?"), text.count("!"), caps, len(words) / 20]
+        return [*counts.values(), min(effect, disease), 0 if disease else effect, text.count("?"), text.count("!"),
+                caps, len(words) / 20]
 
     def get_feature_names_out(self, input_features=None):
         """Names ``cue:<name>`` of the columns."""

@@ -39,10 +39,10 @@ def record(item_id, result: dict) -> dict:
     return {"id": item_id, **result}
 
 
-def records(scorer: Scorer, parsed: list[tuple], thresholds=None) -> list[dict]:
+def records(scorer: Scorer, parsed: list[tuple], thresholds=None, policy=None) -> list[dict]:
     """One record per ``(id, text, error)``: ``{"id": ..., **result}``, or ``{"id": ..., "error": ...}``."""
     texts = [text for _, text, error in parsed if error is None]
-    results = iter(scorer.score_many(texts, thresholds) if texts else [])
+    results = iter(scorer.score_many(texts, thresholds, policy) if texts else [])
     return [{"id": item_id, "error": error} if error else record(item_id, next(results).to_dict())
             for item_id, _, error in parsed]
 
@@ -52,7 +52,7 @@ def _bundled_scorer() -> Scorer:
     return load()
 
 
-def moderate(text_or_items, thresholds=None):
+def moderate(text_or_items, thresholds=None, policy=None):
     """Score one text, or a list of items, with the bundled model (loaded once per process).
 
     Parameters
@@ -63,6 +63,9 @@ def moderate(text_or_items, thresholds=None):
         item without a string ``text`` gives ``{"id": ..., "error": "..."}`` instead of failing the others.
     thresholds : dict, optional
         ``{"review": x, "block": y}`` (0 <= x <= y <= 1) overriding the model's cut points for this call.
+    policy : str or Path, optional
+        The moderation policy: ``default``, ``us-dshea``, ``strict-eu``, ``editorial``, or the path of a ``.toml``
+        policy file (see :mod:`overclaim.policy`).
 
     Returns
     -------
@@ -76,11 +79,13 @@ def moderate(text_or_items, thresholds=None):
     'block'
     >>> [r["id"] for r in overclaim.moderate([{"id": "a1", "text": "Take with food."}, {"id": "a2"}])]
     ['a1', 'a2']
+    >>> overclaim.moderate("May help prevent colds.", policy="us-dshea")["rule"]
+    'us-dshea/disease-claim'
     """
     scorer = _bundled_scorer()
     if isinstance(text_or_items, str):
-        return scorer.score(text_or_items, thresholds).to_dict()
+        return scorer.score(text_or_items, thresholds, policy).to_dict()
     if isinstance(text_or_items, (bytes, dict)) or not hasattr(text_or_items, "__iter__"):
         raise TypeError(f"moderate() takes a text or a list of items, got {type(text_or_items).__name__}")
     parsed = [parse_item(item, number) for number, item in enumerate(text_or_items, start=1)]
-    return records(scorer, parsed, thresholds)
+    return records(scorer, parsed, thresholds, policy)

@@ -12,7 +12,7 @@ import numpy as np
 
 from overclaim.citations import decide as citation_rule
 from overclaim.loader import LoadedModel, load_model
-from overclaim.policy import check_thresholds, decide
+from overclaim.policy import CLAIM_TYPES, DECISIONS, PRESENT, Policy, check_thresholds, has_disclaimer, load_policy
 from overclaim.sentences import sentence_spans
 
 # Most serious first: a document's citation is the most serious among its sentences.
@@ -43,8 +43,11 @@ class Result:
 
     risk: float
     decision: str
+    rule: str
+    policy: str
     citation: str
     reasons: list[str]
+    claim_types: list[str]
     sentences: list[dict]
     model: dict
     truncated: bool = False
@@ -54,8 +57,11 @@ class Result:
         return {
             "risk": self.risk,
             "decision": self.decision,
+            "rule": self.rule,
+            "policy": self.policy,
             "citation": self.citation,
             "reasons": list(self.reasons),
+            "claim_types": list(self.claim_types),
             "sentences": [dict(s) for s in self.sentences],
             "model": dict(self.model),
             "truncated": self.truncated,
@@ -102,11 +108,15 @@ class Scorer:
     max_chars : int
         Texts longer than this are scored on their first ``max_chars`` characters, and the result says
         ``"truncated": true``.
+    policy : str, Path or Policy, optional
+        The moderation policy that turns scores into decisions: a shipped policy's name, the path of a ``.toml``
+        policy file, or a loaded :class:`~overclaim.policy.Policy` (``default`` when ``None``).
     """
 
-    def __init__(self, model: LoadedModel, thresholds=None, max_chars: int = MAX_CHARS):
+    def __init__(self, model: LoadedModel, thresholds=None, max_chars: int = MAX_CHARS, policy=None):
         self.model = model
         self.thresholds = check_thresholds(thresholds if thresholds is not None else model.thresholds)
+        self.policy = load_policy(policy)
         self.max_chars = max_chars
         pipeline = model.pipeline
         self._mask = pipeline.named_steps["mask"]
@@ -121,6 +131,8 @@ class Scorer:
         self._claim_head = self._heads.estimators_[targets.index("claim")]
         self._citation_head = self._heads.estimators_[targets.index("citation")]
         self._hedging_head = self._heads.estimators_[targets.index("hedging")]
+        self._type_heads = [(t, self._heads.estimators_[targets.index(t)], model.labels[t].index("1"))
+                            for t in CLAIM_TYPES]
         self._tentative = model.labels["hedging"].index(model.meta["hedging_label"])
         self._claim_labels = model.labels["claim"]
         self._citation_labels = model.labels["citation"]
@@ -129,13 +141,16 @@ class Scorer:
         self._risk_coef = linear.coef_[list(self._claim_head.classes_).index(model.meta["risk_label"])]
         self._model_info = {"version": model.meta["model_version"], "sha256": model.meta["sha256"]}
 
-    def score(self, text: str, thresholds=None) -> Result:
+    def score(self, text: str, thresholds=None, policy=None) -> Result:
         """Score one text."""
-        return self.score_many([text], thresholds)[0]
+        return self.score_many([text], thresholds, policy)[0]
 
-    def score_many(self, texts, thresholds=None) -> list[Result]:
-        """Score an iterable of texts; all their sentences go through the pipeline in large batches."""
+    def score_many(self, texts, thresholds=None, policy=None) -> list[Result]:
+        """Score an iterable of texts; all their sentences go through the pipeline in large batches.
+
+        ``thresholds`` and ``policy`` override the scorer's own for this call."""
         cuts = check_thresholds(thresholds) if thresholds is not None else self.thresholds
+        policy = self.policy if policy is None else load_policy(policy)
         clipped, truncated, spans = [], [], []
         for text in texts:
             text = LONE_SURROGATE.sub("\ufffd", "" if text is None else str(text))
@@ -148,16 +163,24 @@ class Scorer:
         for text, cut, text_spans in zip(clipped, truncated, spans):
             sentences = [dict(text=text[s:e], start=s, end=e, **row) for (s, e), row in
                          zip(text_spans, islice(scored, len(text_spans)))]
-            results.append(self._result(sentences, cuts, truncated=cut))
+            results.append(self._result(text, sentences, cuts, policy, truncated=cut))
         return results
 
-    def _result(self, sentences: list[dict], cuts: dict, truncated: bool) -> Result:
-        risk = max((s["risk"] for s in sentences), default=0.0)
+    def _result(self, text: str, sentences: list[dict], cuts: dict, policy: Policy, truncated: bool) -> Result:
+        disclaimer = has_disclaimer(text)
+        for sentence in sentences:
+            sentence["decision"], sentence["rule"] = policy.judge(sentence, disclaimer, cuts)
+        # A text without sentences is judged as one empty sentence: risk 0, no claim.
+        judged = [(s["decision"], s["rule"]) for s in sentences] or [policy.judge({"risk": 0.0}, disclaimer, cuts)]
+        decision, rule = max(judged, key=lambda pair: DECISIONS.index(pair[0]))  # the first most severe
         citations = {s["citation"] for s in sentences}
         citation = next((c for c in CITATION_SEVERITY if c in citations), "none")
         reasons = sorted({r for s in sentences for r in s["reasons"]}, key=REASONS.index)
-        return Result(risk=risk, decision=decide(risk, cuts), citation=citation, reasons=reasons,
-                      sentences=sentences, model=self._model_info, truncated=truncated)
+        types = {t for s in sentences for t in s["claim_types"]}
+        return Result(risk=max((s["risk"] for s in sentences), default=0.0), decision=decision, rule=rule,
+                      policy=policy.name, citation=citation, reasons=reasons,
+                      claim_types=[t for t in CLAIM_TYPES if t in types], sentences=sentences,
+                      model=self._model_info, truncated=truncated)
 
     def _score_sentences(self, sentences: list[str], cuts: dict):
         for start in range(0, len(sentences), BATCH_SENTENCES):
@@ -167,6 +190,7 @@ class Scorer:
             claim = self._claim_head.predict_proba(X)
             citation = self._citation_head.predict_proba(X)
             hedging = self._hedging_head.predict_proba(X)[:, self._tentative]
+            types = np.column_stack([head.predict_proba(X)[:, yes] for _, head, yes in self._type_heads])
             contributions = X.multiply(self._risk_coef).tocsr()
             cue_values = X[:, self._cue_columns].toarray()
             over = self._claim_labels.index(self.model.meta["risk_label"])
@@ -182,12 +206,15 @@ class Scorer:
                     "risk": round(risk, 4),
                     "probabilities": {label: round(float(p), 4) for label, p in zip(self._claim_labels, claim[i])},
                     "hedging": round(float(hedging[i]), 4),
+                    "claim_types": [t for t, p in zip(CLAIM_TYPES, types[i]) if p >= PRESENT],
+                    "type_probabilities": {t: round(float(p), 4) for t, p in zip(CLAIM_TYPES, types[i])},
                     "citation": cite,
                     "reasons": _reasons(cues, risk, cite, cuts["review"]),
                     "terms": [[str(self._feature_names[indices[j]]), round(float(data[j]), 4)] for j in order],
                 }
 
 
-def load(path=None, thresholds=None) -> Scorer:
-    """A :class:`Scorer` for the model in directory ``path`` (the bundled model when ``None``)."""
-    return Scorer(load_model(path), thresholds=thresholds)
+def load(path=None, thresholds=None, policy=None) -> Scorer:
+    """A :class:`Scorer` for the model in directory ``path`` (the bundled model when ``None``), deciding by
+    ``policy`` (``default`` when ``None``)."""
+    return Scorer(load_model(path), thresholds=thresholds, policy=policy)

@@ -1,7 +1,7 @@
 """The HTTP service behind ``overclaim serve``: FastAPI on uvicorn, the model loaded once per scoring process.
 
 Routes: the paste-and-score page at ``/`` (its assets under ``/static``), ``POST /v1/score``,
-``POST /v1/moderate``, ``GET /healthz``, ``GET /readyz``, ``GET /metrics`` and the OpenAPI docs at ``/docs``
+``POST /v1/moderate``, ``GET /v1/policies``, ``GET /healthz``, ``GET /readyz``, ``GET /metrics`` and the OpenAPI docs at ``/docs``
 (served from the package, so they work offline). Bad input is a 400, 413 or 422 with a one-line ``error``, never
 a 500. Request texts are neither logged nor stored.
 """
@@ -11,7 +11,7 @@ import asyncio
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -25,13 +25,13 @@ from overclaim import __version__
 from overclaim.batching import MicroBatcher
 from overclaim.metrics import Metrics
 from overclaim.moderation import record, to_json
-from overclaim.policy import ThresholdError, check_thresholds
+from overclaim.policy import ThresholdError, check_thresholds, load_policy, shipped_policies
 from overclaim.scorer import MAX_CHARS
 
 WEB_DIR = Path(__file__).resolve().parent / "web"  # the paste-and-score page, shipped in the package
 MAX_BODY_BYTES = 1 << 20
 MAX_ITEMS = 256
-ROUTES = ("/v1/score", "/v1/moderate", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/",
+ROUTES = ("/v1/score", "/v1/moderate", "/v1/policies", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/",
           "/static/app.js", "/static/style.css")
 
 
@@ -43,6 +43,9 @@ def _within_limit(text: str) -> str:
 
 
 Text = Annotated[str, AfterValidator(_within_limit), Field(description=f"At most {MAX_CHARS:,} characters.")]
+# A request names a shipped policy; files on the server's disk are chosen by its operator (serve --policy).
+PolicyName = Annotated[Literal[shipped_policies()], Field(description="A shipped policy (GET /v1/policies); the "
+                                                                      "server's own when absent.")]
 
 
 class Thresholds(BaseModel):
@@ -67,6 +70,7 @@ class ScoreRequest(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
     text: Text
     thresholds: Thresholds | None = None
+    policy: PolicyName | None = None
 
 
 class Item(BaseModel):
@@ -83,6 +87,7 @@ class ModerateRequest(BaseModel):
     model_config = ConfigDict(strict=True, extra="forbid")
     items: list[Item] = Field(max_length=MAX_ITEMS)
     thresholds: Thresholds | None = None
+    policy: PolicyName | None = None
 
 
 class Sentence(BaseModel):
@@ -91,9 +96,14 @@ class Sentence(BaseModel):
     end: int
     risk: float
     probabilities: dict[str, float]
+    hedging: float
+    claim_types: list[str]
+    type_probabilities: dict[str, float]
     citation: str
     reasons: list[str]
     terms: list[tuple[str, float]]
+    decision: str
+    rule: str
 
 
 class ScoreResult(BaseModel):
@@ -101,8 +111,11 @@ class ScoreResult(BaseModel):
 
     risk: float
     decision: str
+    rule: str
+    policy: str
     citation: str
     reasons: list[str]
+    claim_types: list[str]
     sentences: list[Sentence]
     model: dict[str, str]
     truncated: bool
@@ -208,11 +221,15 @@ def _replay(body: bytes, receive):
     return replayed
 
 
-def create_app(model_path=None, thresholds=None, workers: int = 1):
+def create_app(model_path=None, thresholds=None, workers: int = 1, policy=None):
     """The ASGI app: at startup, ``workers`` scoring processes each load the model in ``model_path`` (the
-    bundled one by default); the server takes requests once all have."""
+    bundled one by default) and ``policy`` (``default`` when ``None``); the server takes requests once all have."""
     metrics = Metrics()
-    batcher = MicroBatcher(model_path, thresholds, workers)
+    policy = load_policy(policy)
+    batcher = MicroBatcher(model_path, thresholds, workers, policy=policy)
+    policies = [load_policy(name) for name in shipped_policies()]
+    if policy.name not in shipped_policies():
+        policies.insert(0, policy)
 
     @asynccontextmanager
     async def lifespan(app):
@@ -245,18 +262,24 @@ def create_app(model_path=None, thresholds=None, workers: int = 1):
     @app.post("/v1/score", response_model=ScoreResult, summary="Score one text")
     async def score(request: ScoreRequest):
         cuts = request.thresholds.model_dump() if request.thresholds else None
-        [result] = await batcher.score([request.text], cuts)
+        [result] = await batcher.score([request.text], cuts, request.policy)
         metrics.observe_decisions("/v1/score", [result["decision"]])
         return _JSON(result)
 
     @app.post("/v1/moderate", response_model=ModerateResponse, summary="Score up to 256 items, ids echoed")
     async def moderate(request: ModerateRequest):
         cuts = request.thresholds.model_dump() if request.thresholds else None
-        results = await batcher.score([item.text for item in request.items], cuts)
+        results = await batcher.score([item.text for item in request.items], cuts, request.policy)
         metrics.observe_decisions("/v1/moderate", [r["decision"] for r in results])
         ids = [item.id if "id" in item.model_fields_set else number
                for number, item in enumerate(request.items, start=1)]
         return _JSON({"results": [record(i, r) for i, r in zip(ids, results)]})
+
+    @app.get("/v1/policies", summary="The policies a request may name, the server's own first, with their rules")
+    async def list_policies():
+        return {"default": policy.name,
+                "policies": [{"name": p.name, "description": p.description, "rules": [r.name for r in p.rules]}
+                             for p in policies]}
 
     @app.get("/healthz", summary="The process is alive")
     async def healthz():
@@ -280,9 +303,9 @@ def create_app(model_path=None, thresholds=None, workers: int = 1):
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, model_path=None, thresholds=None,
-          access_log: bool = False) -> None:
+          access_log: bool = False, policy=None) -> None:
     """Run the service until interrupted: one HTTP process, ``workers`` scoring processes."""
     import uvicorn
 
-    uvicorn.run(create_app(model_path, thresholds, workers), host=host, port=port, access_log=access_log,
+    uvicorn.run(create_app(model_path, thresholds, workers, policy), host=host, port=port, access_log=access_log,
                 log_level="info", timeout_graceful_shutdown=10)

@@ -12,9 +12,11 @@ SEED_PARAGRAPH = ("Kratom and magnesium naturally emerge as powerful allies in a
 def test_record_has_every_field_in_plain_json_types(scorer):
     record = scorer.score(SEED_PARAGRAPH).to_dict()
     assert json.loads(json.dumps(record)) == record
-    assert set(record) >= {"risk", "decision", "citation", "reasons", "sentences", "model"}
+    assert set(record) >= {"risk", "decision", "rule", "policy", "citation", "reasons", "claim_types", "sentences",
+                           "model"}
     sentence = record["sentences"][0]
-    assert set(sentence) == {"text", "start", "end", "risk", "probabilities", "hedging", "citation", "reasons", "terms"}
+    assert set(sentence) == {"text", "start", "end", "risk", "probabilities", "hedging", "claim_types",
+                             "type_probabilities", "citation", "reasons", "terms", "decision", "rule"}
     assert 0.0 <= sentence["hedging"] <= 1.0
     assert set(sentence["probabilities"]) == {"overclaim", "hedged", "neutral"}
     assert record["model"]["sha256"] == overclaim.load_model().meta["sha256"]

@@ -104,6 +104,22 @@ def test_thresholds_re_decide_in_the_page_without_scoring_again(page, scorer):
     assert sum(url.endswith("/v1/score") for url in page.requests) == posts
 
 
+def test_a_chosen_policy_decides_each_sentence_and_names_its_rule(page, scorer):
+    text = "Supports healthy joints and flexibility. May help prevent colds and flu. Take two daily."
+    score(page, text)
+    assert page.locator("#policy option").all_inner_texts() == ["default", "editorial", "strict-eu", "us-dshea"]
+    page.get_by_label("Policy").select_option("us-dshea")
+    expected = scorer.score(text, policy="us-dshea")
+    page.wait_for_function("document.getElementById('overall-decision').textContent === 'block'")
+    assert "disease claims blocked" in page.locator("#policy-description").inner_text()
+    sentences = page.locator("#rendered .sentence")
+    decisions = [sentences.nth(i).get_attribute("data-decision") for i in range(sentences.count())]
+    assert decisions == [s["decision"] for s in expected.sentences]
+    sentences.nth(1).click()
+    assert page.locator("#detail-rule").inner_text() == "us-dshea/disease-claim"
+    assert page.locator("#detail-claim-types").inner_text() == ", ".join(expected.sentences[1]["claim_types"])
+
+
 def test_the_page_works_by_keyboard_alone(page):
     page.get_by_role("button", name="Try an example").focus()
     page.keyboard.press("Enter")

@@ -15,7 +15,8 @@ from overclaim.scorer import REASONS
 
 ROOT = Path(__file__).resolve().parent.parent
 LINE = re.compile(r'^(?P<path>.+):(?P<line>\d+):(?P<col>\d+): (?P<code>OC\d{3}) (?P<reason>\w+) '
-                  r'\(risk (?P<risk>[01]\.\d\d)\) "(?P<sentence>.*)"$')
+                  r'\(risk (?P<risk>[01]\.\d\d), (?P<decision>review|block) by (?P<rule>[\w-]+/[\w-]+), '
+                  r'types (?P<types>[\w, -]+)\) "(?P<sentence>.*)"$')
 
 ARTICLE_MD = """---
 title: Kratom guide

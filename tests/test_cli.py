@@ -117,8 +117,9 @@ def test_batch_keeps_every_row_and_column_and_adds_the_scores(capsys, monkeypatc
     scored = pd.read_csv(out, dtype=str, keep_default_na=False)
     assert list(scored.columns[:3]) == ["sku", "title", "price"]
     pd.testing.assert_frame_equal(scored[["sku", "title", "price"]], frame)
-    assert list(scored.columns[3:8]) == ["overclaim_risk", "overclaim_decision", "overclaim_citation",
-                                         "overclaim_reasons", "overclaim_top_sentence"]
+    assert list(scored.columns[3:]) == ["overclaim_risk", "overclaim_decision", "overclaim_rule", "overclaim_citation",
+                                        "overclaim_reasons", "overclaim_claim_types", "overclaim_top_sentence",
+                                        "overclaim_truncated"]
     assert scored.overclaim_decision.tolist()[:2] == ["block", "allow"]
     assert scored.overclaim_risk[1] == "0.0"
     assert not list(tmp_path.glob(".*partial*"))

@@ -7,13 +7,15 @@ from pathlib import Path
 
 import joblib
 import numpy as np
+import pandas as pd
 import sklearn
 
 import overclaim
 from overclaim.loader import ARTIFACT, META, LoadedModel, sha256_of
 from train import card, corpus, transfer
+from train.audit import type_agreement
 from train.evaluate import (BLOCK_PRECISION, CLAIMS, REVIEW_RECALL, choose_thresholds, groups_of, metrics,
-                            original_rows, out_of_fold, threshold_report)
+                            original_rows, out_of_fold, policy_tables, threshold_report)
 from train.model import PARAMS, TARGETS, build_pipeline, serving_meta
 
 MODEL_VERSION = overclaim.__version__
@@ -46,6 +48,9 @@ def build(output: Path, corpus_path: Path = corpus.CORPUS, log=print) -> dict:
         f"hedging ROC-AUC {scores['model']['hedging_vs_rest']['roc_auc']:.3f}, thresholds {thresholds}")
     log(f"leave-one-genre-out: claim macro-F1 {scores_genre['claim']['macro_f1']:.3f}, "
         f"overclaim ROC-AUC {scores_genre['overclaim_vs_rest']['roc_auc']:.3f}")
+    log("claim type ROC-AUC (leave-supplement-out / leave-one-genre-out): " + ", ".join(
+        f"{t} {m['roc_auc']:.3f} / {scores_genre['claim_types'][t]['roc_auc']:.3f}"
+        for t, m in scores["model"]["claim_types"].items()))
 
     texts = frame["text"].to_numpy()
     pipeline = build_pipeline(groups_of(frame)).fit(texts, frame[list(TARGETS)].to_numpy())
@@ -70,6 +75,9 @@ def build(output: Path, corpus_path: Path = corpus.CORPUS, log=print) -> dict:
         "metrics_original_rows": scores_original,
         "metrics_leave_genre_out": scores_genre,
         "metrics_each_held_out_genre": scores_each_genre,
+        "policy_tables": policy_tables(frame, oof["model"], thresholds),
+        "claim_type_agreement": type_agreement(frame, pd.read_csv(corpus.TYPE_AUDIT, dtype=str,
+                                                                  keep_default_na=False)),
     }
     result = transfer.report(LoadedModel(pipeline=pipeline, meta=meta, path=output), frame)
     if result is None:

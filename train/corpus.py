@@ -13,13 +13,17 @@ from pathlib import Path
 import pandas as pd
 
 from overclaim.lexicon import SUPPLEMENTS
+from overclaim.policy import CLAIM_TYPES
 from overclaim.masking import mask_products
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "data" / "corpus.csv"
 RAW_DIR = ROOT / "data" / "raw"
+# A blind second annotation of the claim types of 400 random rows (``id``, ``claim_types``), for agreement.
+TYPE_AUDIT = ROOT / "data" / "claim_types_audit.csv"
 
-COLUMNS = ["id", "source", "start", "end", "text", "claim", "citation", "hedging", "supplement", "genre", "pair", "note"]
+COLUMNS = ["id", "source", "start", "end", "text", "claim", "citation", "hedging", "claim_types", "supplement", "genre",
+           "pair", "note"]
 CLAIMS = ("overclaim", "hedged", "neutral")
 CITATIONS = ("none", "vague", "unverifiable", "verifiable")
 HEDGING = ("0", "1")
@@ -58,11 +62,16 @@ class CorpusError(ValueError):
 
 
 def load(path: Path | str = CORPUS) -> pd.DataFrame:
-    """Read the corpus with every column as text (empty cells as ``""``) and offsets as nullable integers."""
+    """Read the corpus with every column as text (empty cells as ``""``) and offsets as nullable integers, plus
+    one ``"0"``/``"1"`` column per claim type (``disease``, ...) read from ``claim_types``: the types' targets."""
     frame = pd.read_csv(path, dtype=str, keep_default_na=False, encoding="utf-8")
     for column in ("start", "end"):
         if column in frame:
             frame[column] = pd.to_numeric(frame[column].replace("", None), errors="coerce").astype("Int64")
+    if "claim_types" in frame:
+        carried = frame["claim_types"].str.split("|")
+        for claim_type in CLAIM_TYPES:
+            frame[claim_type] = carried.map(lambda types, t=claim_type: "1" if t in types else "0")
     return frame
 
 
@@ -89,6 +98,10 @@ def check_schema(frame: pd.DataFrame, raw: dict[str, str]) -> list[Violation]:
             out.append(Violation("citation label", row.id, f"{row.citation!r} is not one of {CITATIONS}"))
         if row.hedging not in HEDGING:
             out.append(Violation("hedging label", row.id, f"{row.hedging!r} is not one of {HEDGING}"))
+        types = row.claim_types.split("|") if row.claim_types else []
+        if types != [t for t in CLAIM_TYPES if t in types]:
+            out.append(Violation("claim types", row.id, f"{row.claim_types!r} must be types of {CLAIM_TYPES}, in "
+                                                        "that order, joined by '|'"))
         if row.genre not in GENRES:
             out.append(Violation("genre", row.id, f"{row.genre!r} is not one of {GENRES}"))
         if not row.text.strip() or row.text != row.text.strip():

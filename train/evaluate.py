@@ -17,12 +17,14 @@ from sklearn.metrics import brier_score_loss, f1_score, precision_recall_fscore_
 from sklearn.pipeline import make_pipeline
 
 from overclaim.citations import combine_citation
+from overclaim.policy import CLAIM_TYPES, PRESENT, has_disclaimer, load_policy, shipped_policies
 from train.corpus import HEDGING
 from train.model import PARAMS, TARGETS, TENTATIVE, build_pipeline, grouped_splits
 
 CLAIMS = ("hedged", "neutral", "overclaim")
 CITATIONS = ("none", "unverifiable", "vague", "verifiable")
-LABELS = {"claim": CLAIMS, "citation": CITATIONS, "hedging": HEDGING}
+PRESENCE = ("0", "1")
+LABELS = {"claim": CLAIMS, "citation": CITATIONS, "hedging": HEDGING, **{t: PRESENCE for t in CLAIM_TYPES}}
 # The rows that existed before the corpus was extended in human voices (seed rows and w00001-w03079): the
 # cross-validation figures on them are compared with the figures the model had before.
 LAST_ORIGINAL_ROW = "w03079"
@@ -139,9 +141,11 @@ def expected_calibration_error(y_true: np.ndarray, p: np.ndarray, bins: int = 10
 
 def metrics(frame: pd.DataFrame, proba: dict[str, np.ndarray]) -> dict:
     """Per-class precision/recall/F1, macro-F1, overclaim and hedging ROC-AUC, Brier score and ECE for one
-    system."""
+    system; for each claim type (when the system has them) precision, recall and F1 at probability 0.5 and
+    ROC-AUC."""
     out = {}
-    for target, classes in LABELS.items():
+    for target in ("claim", "citation", "hedging"):
+        classes = LABELS[target]
         y = frame[target].to_numpy()
         predicted = np.asarray(classes)[proba[target].argmax(axis=1)]
         p, r, f, s = precision_recall_fscore_support(y, predicted, labels=list(classes), zero_division=0)
@@ -154,11 +158,23 @@ def metrics(frame: pd.DataFrame, proba: dict[str, np.ndarray]) -> dict:
     out["overclaim_vs_rest"] = _one_vs_rest(is_over, proba["claim"][:, CLAIMS.index("overclaim")])
     tentative = (frame["hedging"] == TENTATIVE).to_numpy().astype(int)
     out["hedging_vs_rest"] = _one_vs_rest(tentative, proba["hedging"][:, HEDGING.index(TENTATIVE)])
+    if all(t in proba for t in CLAIM_TYPES):
+        out["claim_types"] = {t: _type_metrics((frame[t] == "1").to_numpy().astype(int), proba[t][:, 1])
+                              for t in CLAIM_TYPES}
     return out
 
 
-def _one_vs_rest(y_true: np.ndarray, p: np.ndarray) -> dict[str, float]:
-    return {"roc_auc": float(roc_auc_score(y_true, p)), "brier": float(brier_score_loss(y_true, p)),
+def _type_metrics(y_true: np.ndarray, p: np.ndarray) -> dict[str, float]:
+    predicted = (p >= PRESENT).astype(int)
+    precision, recall, f1, _ = precision_recall_fscore_support(y_true, predicted, average="binary", zero_division=0)
+    return {"precision": float(precision), "recall": float(recall), "f1": float(f1), "support": int(y_true.sum()),
+            **_one_vs_rest(y_true, p)}
+
+
+def _one_vs_rest(y_true: np.ndarray, p: np.ndarray) -> dict[str, float | None]:
+    """ROC-AUC (``None`` where the rows hold one class only, as a held-out genre may), Brier score and ECE."""
+    auc = float(roc_auc_score(y_true, p)) if len(set(y_true)) == 2 else None
+    return {"roc_auc": auc, "brier": float(brier_score_loss(y_true, p)),
             "ece": expected_calibration_error(y_true, p)}
 
 
@@ -187,3 +203,33 @@ def threshold_report(is_over: np.ndarray, risk: np.ndarray, thresholds: dict[str
         "review_recall": float(is_over[reviewed].sum() / max(1, is_over.sum())),
         "review_share": float(reviewed.mean()),
     }
+
+
+def policy_decisions(frame: pd.DataFrame, proba: dict[str, np.ndarray], policy, thresholds: dict) -> np.ndarray:
+    """The decision ``policy`` gives each corpus row (one text each) from the model's out-of-fold scores."""
+    risk = proba["claim"][:, CLAIMS.index("overclaim")]
+    hedging = proba["hedging"][:, HEDGING.index(TENTATIVE)]
+    citation = np.asarray(CITATIONS)[proba["citation"].argmax(axis=1)]
+    judge, decisions = load_policy(policy).judge, []
+    for i, text in enumerate(frame["text"]):
+        sentence = {"text": text, "risk": risk[i], "hedging": hedging[i], "citation": citation[i],
+                    "claim_types": [t for t in CLAIM_TYPES if proba[t][i, 1] >= PRESENT]}
+        decisions.append(judge(sentence, has_disclaimer(text), thresholds)[0])
+    return np.array(decisions)
+
+
+def policy_tables(frame: pd.DataFrame, proba: dict[str, np.ndarray], thresholds: dict) -> dict:
+    """For each shipped policy, the share of rows it allows, reviews and blocks, by the row's labels: each claim
+    class, each claim type, and the reference (fact-sheet) genre's rows without a type."""
+    groups = {f"claim={c}": (frame["claim"] == c).to_numpy() for c in ("overclaim", "hedged", "neutral")}
+    groups.update({f"type={t}": (frame[t] == "1").to_numpy() for t in CLAIM_TYPES})
+    groups["no type"] = (frame["claim_types"] == "").to_numpy()
+    groups["genre=reference"] = (frame["genre"] == "reference").to_numpy()
+    out = {}
+    for name in shipped_policies():
+        decided = policy_decisions(frame, proba, name, thresholds)
+        out[name] = {group: {"rows": int(rows.sum()),
+                             **{d: float((decided[rows] == d).mean()) if rows.any() else 0.0
+                                for d in ("allow", "review", "block")}}
+                     for group, rows in groups.items()}
+    return out

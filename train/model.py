@@ -1,6 +1,7 @@
-"""The one pipeline: product masking, word and character TF-IDF and cue features, three calibrated heads.
+"""The one pipeline: product masking, word and character TF-IDF and cue features, seven calibrated heads.
 
-The heads are logistic regressions, one each for ``claim``, ``citation`` and ``hedging``, behind a single
+The heads are logistic regressions, one each for ``claim``, ``citation``, ``hedging`` and the four claim types
+(``disease``, ``structure_function``, ``safety``, ``substantiation``), behind a single
 :class:`~sklearn.multioutput.MultiOutputClassifier`; each is calibrated by temperature scaling on grouped
 out-of-fold predictions, so a risk of 0.8 means about 80% on supplements the model has not seen.
 """
@@ -15,8 +16,10 @@ from sklearn.pipeline import FeatureUnion, Pipeline
 
 from overclaim.features import CueFeatures
 from overclaim.masking import ProductMasker
+from overclaim.policy import CLAIM_TYPES
 
-TARGETS = ("claim", "citation", "hedging")
+# One head per target: the claim class, the citation class, tentative wording, and each claim type (present or not).
+TARGETS = ("claim", "citation", "hedging", *CLAIM_TYPES)
 # The label of the claim head that is the risk, and of the hedging head that is "tentative".
 RISK_LABEL = "overclaim"
 TENTATIVE = "1"

@@ -19,6 +19,7 @@ from scipy.stats import spearmanr
 from sklearn.metrics import roc_auc_score
 
 from overclaim.loader import LoadedModel, load_model
+from overclaim.policy import shipped_policies
 from overclaim.scorer import Scorer
 from train import corpus
 from train.evaluate import CLAIMS, keyword_baseline, plain_baseline
@@ -38,6 +39,12 @@ GOALS = {
     "factsheet_review_share": ("<=", 0.10),
     "factsheet_block_share": ("<=", 0.01),
 }
+# The claim-types issue's targets for the us-dshea policy: regulator-cited claims (strict and hedged wording)
+# blocked, fact-sheet sentences not.
+POLICY_GOALS = {("us-dshea", "regulator_cited", "block"): (">=", 0.90),
+                ("us-dshea", "factsheet", "block"): ("<=", 0.01)}
+POLICY_GROUPS = {"regulator_cited": "regulator-cited claims (strict + hedged wording)",
+                 "hedged_wording": "of which hedged wording", "factsheet": "fact-sheet sentences (strict)"}
 
 
 def load_sets(directory: Path = EXTERNAL) -> dict[str, pd.DataFrame] | None:
@@ -112,9 +119,26 @@ def evaluate_system(score, sets: dict[str, pd.DataFrame], thresholds: dict) -> d
     return out
 
 
+def policy_shares(model: LoadedModel, sets: dict[str, pd.DataFrame]) -> dict:
+    """For each shipped policy, the share of supplement_dev's regulator-cited claims and fact-sheet sentences that
+    it reviews (review or block) and blocks."""
+    dev = sets["supplement_dev"]
+    strict, hedged = (dev["kind"] == "strict").to_numpy(), (dev["kind"] == "hedged_wording").to_numpy()
+    claims = (dev["label"] == "overclaim").to_numpy()
+    groups = {"regulator_cited": claims & (strict | hedged), "hedged_wording": hedged, "factsheet": strict & ~claims}
+    out = {}
+    for name in shipped_policies():
+        decided = np.array([r.decision for r in Scorer(model, policy=name).score_many(list(dev["text"]))])
+        out[name] = {group: {"review": float(np.isin(decided[rows], ("review", "block")).mean()),
+                             "block": float((decided[rows] == "block").mean()), "rows": int(rows.sum())}
+                     for group, rows in groups.items()}
+    return out
+
+
 def report(model: LoadedModel, frame: pd.DataFrame, external: Path = EXTERNAL, baselines: bool = True) -> dict | None:
     """The transfer report of ``model`` (and, with ``baselines``, of the baselines fitted on the corpus ``frame``),
-    or ``None`` when the external sets are absent. Returns ``{"thresholds": ..., "systems": {name: figures}}``."""
+    or ``None`` when the external sets are absent. Returns ``{"thresholds": ..., "systems": {name: figures},
+    "policies": {policy: {group: shares}}}``."""
     sets = load_sets(external)
     if sets is None:
         return None
@@ -122,7 +146,8 @@ def report(model: LoadedModel, frame: pd.DataFrame, external: Path = EXTERNAL, b
     if baselines:
         systems.update(tfidf_lr=tfidf_lr_system(frame), keywords=keyword_system)
     return {"thresholds": dict(model.thresholds),
-            "systems": {name: evaluate_system(score, sets, model.thresholds) for name, score in systems.items()}}
+            "systems": {name: evaluate_system(score, sets, model.thresholds) for name, score in systems.items()},
+            "policies": policy_shares(model, sets)}
 
 
 ROWS = (
@@ -173,6 +198,24 @@ def table(result: dict) -> str:
     return "\n".join(lines)
 
 
+def policy_table(result: dict) -> str:
+    """Each shipped policy on supplement_dev: the share of each group reviewed (review or block) and blocked."""
+    lines = ["| policy | " + " | ".join(f"{label}: reviewed / blocked" for label in POLICY_GROUPS.values()) + " | target |",
+             "|---" * (len(POLICY_GROUPS) + 2) + "|"]
+    for name, groups in result["policies"].items():
+        cells = [f"{groups[g]['review']:.0%} / {groups[g]['block']:.0%}" for g in POLICY_GROUPS]
+        verdicts = []
+        for (policy, group, kind), (op, aim) in POLICY_GOALS.items():
+            if policy == name:
+                value = groups[group][kind]
+                met = value >= aim if op == ">=" else value <= aim
+                verdicts.append(f"{group} {kind} {op} {aim:.0%}: " + ("met" if met else "**missed**"))
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {'; '.join(verdicts)} |")
+    rows = next(iter(result["policies"].values()))
+    lines += ["", "Rows: " + ", ".join(f"{label} {rows[g]['rows']}" for g, label in POLICY_GROUPS.items()) + "."]
+    return "\n".join(lines)
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train.transfer", description=__doc__.splitlines()[0])
     parser.add_argument("--model", type=Path, default=None, help="model directory (default: the bundled model)")
@@ -183,6 +226,8 @@ def main(argv=None) -> int:
         print(f"transfer: no external development sets in {args.external}; skipped")
         return 0
     print(table(result))
+    print()
+    print(policy_table(result))
     return 0
 
 

@@ -1,5 +1,7 @@
-// The paste-and-score page. It asks the server to score once (POST /v1/score) and decides in the page from the
-// returned risks, so moving a threshold re-decides every sentence without scoring again.
+// The paste-and-score page. Under the default policy it asks the server to score once (POST /v1/score) and
+// decides in the page from the returned risks, so moving a threshold re-decides every sentence without scoring
+// again. Any other policy weighs more than the risk (claim types, hedging, the citation), so the server decides:
+// the page sends the policy and its thresholds, and scores again when a slider is released.
 "use strict";
 
 const MAX_CHARS = 100000;
@@ -18,7 +20,15 @@ const EXAMPLE = [
 ].join("\n");
 
 const $ = (id) => document.getElementById(id);
-const state = { model: null, record: null, text: "", spans: [], selected: -1 };
+const state = { model: null, record: null, text: "", spans: [], selected: -1, policies: {} };
+
+function policy() {
+  return $("policy").value;
+}
+
+function inPage() {
+  return policy() === "default";
+}
 
 function thresholds() {
   return { review: Number($("review-threshold").value), block: Number($("block-threshold").value) };
@@ -53,9 +63,31 @@ async function loadModel() {
     if (!reply.ok) throw new Error(`the server answered ${reply.status}`);
     state.model = (await reply.json()).model;
     resetThresholds();
+    await loadPolicies();
   } catch (error) {
     showError(`Cannot reach the overclaim server (${error.message}). Is 'overclaim serve' running?`);
   }
+}
+
+async function loadPolicies() {
+  const reply = await fetch("/v1/policies");
+  if (!reply.ok) return;
+  const body = await reply.json();
+  const select = $("policy");
+  select.replaceChildren(...body.policies.map((p) => {
+    state.policies[p.name] = p.description;
+    const option = document.createElement("option");
+    option.value = p.name;
+    option.textContent = p.name;
+    return option;
+  }));
+  select.value = "default";
+  $("policy-description").textContent = state.policies.default;
+}
+
+function onPolicy() {
+  $("policy-description").textContent = state.policies[policy()] || "";
+  if (state.record) requestScore(state.text);
 }
 
 function resetThresholds() {
@@ -63,11 +95,15 @@ function resetThresholds() {
   $("review-threshold").value = state.model.thresholds.review;
   $("block-threshold").value = state.model.thresholds.block;
   onThresholds();
+  if (state.record && !inPage()) requestScore(state.text);
 }
 
 async function score(event) {
   event.preventDefault();
-  const text = $("text").value;
+  await requestScore($("text").value);
+}
+
+async function requestScore(text) {
   if (!text.trim()) {
     showError("Paste some text first.");
     return;
@@ -81,11 +117,13 @@ async function score(event) {
   button.disabled = true;
   button.textContent = "Scoring…";
   try {
-    // Reasons are asked for at every risk (review 0); the page shows claim reasons from its own review threshold.
+    // In the page, reasons are asked for at every risk (review 0), and the page shows claim reasons from its own
+    // review threshold; another policy is applied by the server at the page's thresholds.
+    const cuts = inPage() ? { review: 0, block: 1 } : thresholds();
     const reply = await fetch("/v1/score", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ text, thresholds: { review: 0, block: 1 } }),
+      body: JSON.stringify({ text, thresholds: cuts, policy: policy() }),
     });
     const body = await reply.json().catch(() => ({}));
     if (!reply.ok) throw new Error(body.error || `the server answered ${reply.status}`);
@@ -141,7 +179,7 @@ function redecide() {
   const cuts = thresholds();
   const counts = { allow: 0, review: 0, block: 0 };
   state.record.sentences.forEach((sentence, index) => {
-    const decision = decide(sentence.risk, cuts);
+    const decision = inPage() ? decide(sentence.risk, cuts) : sentence.decision;
     counts[decision] += 1;
     const span = state.spans[index];
     span.className = `sentence ${decision}` + (index === state.selected ? " selected" : "");
@@ -151,7 +189,7 @@ function redecide() {
     span.children[1].textContent = `(${decision}, risk ${sentence.risk.toFixed(2)}) `;
   });
   const risk = state.record.risk;
-  const overall = decide(risk, cuts);
+  const overall = inPage() ? decide(risk, cuts) : state.record.decision;
   const summary = $("summary");
   summary.replaceChildren();
   const badge = document.createElement("span");
@@ -174,10 +212,13 @@ function select(index) {
 function showDetail(index) {
   const sentence = state.record.sentences[index];
   const cuts = thresholds();
-  const decision = decide(sentence.risk, cuts);
-  const reasons = sentence.reasons.filter((r) => !CLAIM_REASONS.has(r) || sentence.risk >= cuts.review);
+  const decision = inPage() ? decide(sentence.risk, cuts) : sentence.decision;
+  const reasons = inPage() ? sentence.reasons.filter((r) => !CLAIM_REASONS.has(r) || sentence.risk >= cuts.review)
+    : sentence.reasons;
   $("detail-text").textContent = sentence.text;
   $("detail-decision").textContent = decision;
+  $("detail-rule").textContent = inPage() ? "default: risk against the thresholds on this page" : sentence.rule;
+  $("detail-claim-types").textContent = sentence.claim_types.length ? sentence.claim_types.join(", ") : "none";
   $("detail-risk").textContent = sentence.risk.toFixed(4);
   $("detail-reasons").textContent = reasons.length ? reasons.join(", ") : "none";
   $("detail-citation").textContent = sentence.citation;
@@ -230,6 +271,10 @@ $("text").addEventListener("input", updateCount);
 $("review-threshold").addEventListener("input", onThresholds);
 $("block-threshold").addEventListener("input", onThresholds);
 $("reset-thresholds").addEventListener("click", resetThresholds);
+$("policy").addEventListener("change", onPolicy);
+for (const slider of [$("review-threshold"), $("block-threshold")]) {
+  slider.addEventListener("change", () => { if (state.record && !inPage()) requestScore(state.text); });
+}
 $("rendered").addEventListener("click", sentenceEvent);
 $("rendered").addEventListener("keydown", sentenceEvent);
 loadModel();

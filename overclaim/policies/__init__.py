@@ -1,0 +1,1 @@
+"""The moderation policies shipped with overclaim, one TOML file each (see :mod:`overclaim.policy`)."""
