@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import tomllib
 from dataclasses import dataclass
+from functools import lru_cache
 from importlib import resources
 from pathlib import Path
 
@@ -140,6 +141,7 @@ class Policy:
         return "allow", f"{self.name}/no-rule"
 
 
+@lru_cache(maxsize=1)
 def shipped_policies() -> tuple[str, ...]:
     """Names of the policies shipped in the package, ``default`` first."""
     names = sorted(p.name.removesuffix(".toml") for p in resources.files("overclaim.policies").iterdir()
@@ -159,8 +161,7 @@ def load_policy(name_or_path: str | Path | None = None) -> Policy:
         return name_or_path
     name = DEFAULT_POLICY if name_or_path is None else str(name_or_path)
     if name in shipped_policies():
-        source = resources.files("overclaim.policies").joinpath(f"{name}.toml").read_text(encoding="utf-8")
-        return parse_policy(source, f"policy {name}")
+        return _shipped(name)
     path = Path(name)
     if path.suffix != ".toml" or not path.is_file():
         raise PolicyError(f"no policy {name!r}: use one of {', '.join(shipped_policies())} or the path of a "
@@ -169,7 +170,17 @@ def load_policy(name_or_path: str | Path | None = None) -> Policy:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeError) as error:
         raise PolicyError(f"{path}: cannot read the policy: {error}") from None
-    return parse_policy(source, str(path))
+    policy = parse_policy(source, str(path))
+    if policy.name in shipped_policies():
+        raise PolicyError(f"{path}: line {_line_of(source.splitlines(), 'name', None)}: name {policy.name!r} is a "
+                          "shipped policy's; give your policy its own name")
+    return policy
+
+
+@lru_cache(maxsize=None)
+def _shipped(name: str) -> Policy:
+    source = resources.files("overclaim.policies").joinpath(f"{name}.toml").read_text(encoding="utf-8")
+    return parse_policy(source, f"policy {name}")
 
 
 def parse_policy(source: str, where: str = "policy") -> Policy:

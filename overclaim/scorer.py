@@ -11,7 +11,7 @@ from itertools import islice
 import numpy as np
 
 from overclaim.citations import decide as citation_rule
-from overclaim.loader import LoadedModel, load_model
+from overclaim.loader import LoadedModel, ModelError, load_model
 from overclaim.policy import CLAIM_TYPES, DECISIONS, PRESENT, Policy, check_thresholds, has_disclaimer, load_policy
 from overclaim.sentences import sentence_spans
 
@@ -128,6 +128,9 @@ class Scorer:
         self._cue_columns = [i for i, f in enumerate(names) if f.startswith("cues__cue:")]
         self._cue_names = [names[i].removeprefix("cues__cue:") for i in self._cue_columns]
         targets = model.meta["targets"]
+        if not set(CLAIM_TYPES) <= set(targets):
+            raise ModelError(f"{model.path} has no claim-type heads (it was trained by overclaim before 0.3.0): "
+                             "retrain it with 'python -m train --output DIR'")
         self._claim_head = self._heads.estimators_[targets.index("claim")]
         self._citation_head = self._heads.estimators_[targets.index("citation")]
         self._hedging_head = self._heads.estimators_[targets.index("hedging")]

@@ -5,7 +5,7 @@ import subprocess
 import pytest
 
 from conftest import BIN
-from overclaim.policy import (CLAIM_TYPES, DECISIONS, PolicyError, decide, load_policy, parse_policy,
+from overclaim.policy import (CLAIM_TYPES, CONDITIONS, DECISIONS, PolicyError, decide, load_policy, parse_policy,
                               shipped_policies)
 from train import corpus
 
@@ -112,6 +112,12 @@ def test_an_unknown_policy_name_lists_the_shipped_ones():
         load_policy("us")
 
 
+def test_a_user_policy_may_not_take_a_shipped_policys_name(tmp_path):
+    path = _policy_file(tmp_path, '\nname = "us-dshea"\n[[rules]]\nname = "a"\ndecision = "allow"\n')
+    with pytest.raises(PolicyError, match="mine.toml: line 2: name 'us-dshea' is a shipped policy's"):
+        load_policy(path)
+
+
 def test_rule_names_are_unique_within_a_policy():
     with pytest.raises(PolicyError, match="line 6: rule name 'a' is used twice"):
         parse_policy('name = "x"\n[[rules]]\nname = "a"\ndecision = "block"\n[[rules]]\nname = "a"\n'
@@ -152,3 +158,10 @@ def test_http_requests_name_a_policy_and_the_server_lists_them(server, scorer):
     status, _, body = server.request("GET", "/v1/policies")
     assert status == 200 and body["default"] == "default"
     assert [p["name"] for p in body["policies"]] == list(shipped_policies())
+
+
+def test_the_readme_documents_every_shipped_policy_and_condition():
+    readme = (corpus.ROOT / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("### Policies"):readme.index("## Moderation hook")]
+    assert all(f"`{name}`" in section for name in shipped_policies())
+    assert all(f"`{key}`" in section for key in CONDITIONS)

@@ -189,6 +189,7 @@ def _children(pid: int) -> list[int]:
     (["--model", "{tmp}"], "not a model directory"),
     (["--workers", "0"], "need --workers >= 1"),
     (["--port", "70000"], "a --port in 0-65535"),
+    (["--policy", "lenient"], "no policy 'lenient'"),
 ])
 def test_serve_usage_errors_are_one_line_before_listening(tmp_path, args, message):
     args = [a.format(tmp=tmp_path) for a in args]

@@ -74,6 +74,7 @@ COLUMNS = (
     ("claim F1, by genre", lambda r: r["genre"]["claim"]["macro_f1"]),
     ("overclaim AUC, by genre", lambda r: r["genre"]["overclaim_vs_rest"]["roc_auc"]),
     ("hedging AUC, by genre", lambda r: r["genre"]["hedging_vs_rest"]["roc_auc"]),
+    ("disease type AUC, by supplement", lambda r: r["supplement"]["claim_types"]["disease"]["roc_auc"]),
     ("pubmed causal AUC", lambda r: r["transfer"]["pubmed_causal_auc"]),
     ("factbank hedging AUC", lambda r: r["transfer"]["factbank_hedging_auc"]),
     ("supplement_dev AUC", lambda r: r["transfer"]["supplement_strict_auc"]),

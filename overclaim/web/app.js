@@ -20,7 +20,7 @@ const EXAMPLE = [
 ].join("\n");
 
 const $ = (id) => document.getElementById(id);
-const state = { model: null, record: null, text: "", spans: [], selected: -1, policies: {} };
+const state = { model: null, record: null, text: "", spans: [], selected: -1, policies: {}, serverPolicy: "default" };
 
 function policy() {
   return $("policy").value;
@@ -81,8 +81,10 @@ async function loadPolicies() {
     option.textContent = p.name;
     return option;
   }));
-  select.value = "default";
-  $("policy-description").textContent = state.policies.default;
+  // The server's own policy may be a file of its operator's; a request names a policy only to ask for another.
+  state.serverPolicy = body.default;
+  select.value = body.default;
+  $("policy-description").textContent = state.policies[body.default];
 }
 
 function onPolicy() {
@@ -123,7 +125,8 @@ async function requestScore(text) {
     const reply = await fetch("/v1/score", {
       method: "POST",
       headers: { "Content-Type": "application/json" },
-      body: JSON.stringify({ text, thresholds: cuts, policy: policy() }),
+      body: JSON.stringify({ text, thresholds: cuts,
+        ...(policy() === state.serverPolicy ? {} : { policy: policy() }) }),
     });
     const body = await reply.json().catch(() => ({}));
     if (!reply.ok) throw new Error(body.error || `the server answered ${reply.status}`);
