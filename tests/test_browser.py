@@ -108,7 +108,7 @@ def test_a_chosen_policy_decides_each_sentence_and_names_its_rule(page, scorer):
     text = "Supports healthy joints and flexibility. May help prevent colds and flu. Take two daily."
     score(page, text)
     assert page.locator("#policy option").all_inner_texts() == ["default", "editorial", "strict-eu", "us-dshea"]
-    page.get_by_label("Policy").select_option("us-dshea")
+    page.get_by_label("Policy", exact=True).select_option("us-dshea")
     expected = scorer.score(text, policy="us-dshea")
     page.wait_for_function("document.getElementById('overall-decision').textContent === 'block'")
     assert "disease claims blocked" in page.locator("#policy-description").inner_text()
