@@ -40,6 +40,15 @@ def test_wheel_carries_the_model_and_scores_from_another_folder(installed, tmp_p
     assert sha == json.loads((ROOT / "model" / "meta.json").read_text())["sha256"]
 
 
+def test_wheel_carries_the_policies(installed, tmp_path):
+    code = ("import overclaim, json; from overclaim.policy import shipped_policies;"
+            "r = overclaim.load(policy='us-dshea').score('May help prevent colds.');"
+            "print(json.dumps([list(shipped_policies()), r.rule]))")
+    done = run_installed(installed, [sys.executable, "-c", code], cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout) == [["default", "editorial", "strict-eu", "us-dshea"], "us-dshea/disease-claim"]
+
+
 def test_installed_console_script_scores_stdin(installed, tmp_path):
     done = run_installed(installed, [sys.executable, str(installed / "bin" / "overclaim"), "score", "--json"],
                          cwd=tmp_path, stdin="Take one capsule daily with water.")
