@@ -58,6 +58,9 @@ def cmd_score(args) -> int:
 def cmd_moderate(args) -> int:
     from overclaim import stream
 
+    if args.batch_size < 1:
+        print(f"overclaim: error: --batch-size must be at least 1, got {args.batch_size}", file=sys.stderr)
+        return 2
     scorer = load(args.model, thresholds=_thresholds(args), policy=args.policy)
     try:
         stream.write_records(stream.moderate(stream.line_batches(sys.stdin, args.batch_size), scorer), sys.stdout)

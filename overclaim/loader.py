@@ -19,6 +19,9 @@ import overclaim.model as bundled
 
 ARTIFACT = "overclaim.joblib"
 META = "meta.json"
+# What a scorer reads from meta.json besides the metrics.
+REQUIRED_META = ("model_version", "sklearn_version", "sha256", "targets", "labels", "thresholds", "risk_label",
+                 "hedging_label")
 BUNDLED_DIR = Path(bundled.__file__).resolve().parent
 
 
@@ -71,6 +74,9 @@ def _load(directory: Path) -> LoadedModel:
         meta = json.loads(meta_path.read_text(encoding="utf-8"))
     except (OSError, ValueError) as error:
         raise ModelError(f"{meta_path} is not readable JSON: {error}") from None
+    missing = [key for key in REQUIRED_META if key not in meta] if isinstance(meta, dict) else list(REQUIRED_META)
+    if missing:
+        raise ModelError(f"{meta_path} lacks {', '.join(missing)}: it was not written by 'python -m train'")
     if sha256_of(artifact) != meta.get("sha256"):
         raise ModelError(f"{artifact} does not match the sha256 in {meta_path}: refusing to unpickle it")
     if meta.get("sklearn_version") != sklearn.__version__:

@@ -6,6 +6,7 @@ so the three give the same answer for the same items.
 from __future__ import annotations
 
 import json
+import math
 from functools import lru_cache
 
 from overclaim.scorer import LONE_SURROGATE, Scorer, load
@@ -29,9 +30,25 @@ def parse_item(item, number: int) -> tuple[object, str | None, str | None]:
 
 
 def to_json(record) -> str:
-    """A record as one line of JSON that UTF-8 can always encode: an id that arrived as a lone surrogate escape
-    ("\\ud800") is echoed with U+FFFD in its place."""
-    return LONE_SURROGATE.sub("\ufffd", json.dumps(record, ensure_ascii=False))
+    """A record as one line of strict JSON that UTF-8 can always encode: an id that arrived as a lone surrogate
+    escape ("\\ud800") is echoed with U+FFFD in its place, and one that arrived as ``NaN`` or ``Infinity`` (which
+    Python's parser accepts and strict parsers refuse) as the string ``"NaN"`` or ``"Infinity"``."""
+    try:
+        line = json.dumps(record, ensure_ascii=False, allow_nan=False)
+    except ValueError:
+        line = json.dumps(_finite(record), ensure_ascii=False, allow_nan=False)
+    return LONE_SURROGATE.sub("\ufffd", line)
+
+
+def _finite(value):
+    """``value`` with every non-finite float, however deep, replaced by its JSON name as a string."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return "NaN" if value != value else ("Infinity" if value > 0 else "-Infinity")
+    if isinstance(value, dict):
+        return {key: _finite(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_finite(item) for item in value]
+    return value
 
 
 def record(item_id, result: dict) -> dict:

@@ -275,27 +275,27 @@ def create_app(model_path=None, thresholds=None, workers: int = 1, policy=None):
                for number, item in enumerate(request.items, start=1)]
         return _JSON({"results": [record(i, r) for i, r in zip(ids, results)]})
 
-    @app.get("/v1/policies", summary="The policies a request may name, the server's own first, with their rules")
+    @app.api_route("/v1/policies", methods=["GET", "HEAD"], summary="The policies a request may name, the server's own first, with their rules")
     async def list_policies():
         return {"default": policy.name,
                 "policies": [{"name": p.name, "description": p.description, "rules": [r.name for r in p.rules]}
                              for p in policies]}
 
-    @app.get("/healthz", summary="The process is alive")
+    @app.api_route("/healthz", methods=["GET", "HEAD"], summary="The process is alive")
     async def healthz():
         return {"status": "ok"}
 
-    @app.get("/readyz", summary="Every scoring process has loaded the model: its version, sha256, thresholds")
+    @app.api_route("/readyz", methods=["GET", "HEAD"], summary="Every scoring process has loaded the model: its version, sha256, thresholds")
     async def readyz():
         return {"status": "ready", "workers": workers, "model": batcher.model}
 
-    @app.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse)
+    @app.api_route("/metrics", methods=["GET", "HEAD"], summary="Prometheus metrics", response_class=PlainTextResponse)
     async def prometheus():
         return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
 
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
 
-    @app.get("/", include_in_schema=False)
+    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
     async def index():
         return FileResponse(WEB_DIR / "index.html")
 

@@ -53,7 +53,7 @@ class LiveServer:
         finally:
             connection.close()
         kind = reply.getheader("content-type", "")
-        return reply.status, dict(reply.getheaders()), json.loads(data) if "json" in kind else data.decode()
+        return reply.status, dict(reply.getheaders()), json.loads(data) if "json" in kind and data else data.decode()
 
     def post(self, path, body, **kwargs):
         return self.request("POST", path, body, **kwargs)

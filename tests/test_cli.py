@@ -193,3 +193,10 @@ def test_batch_keeps_a_parquet_files_named_index_as_a_column(capsys, monkeypatch
     code, _, _ = run(["batch", str(source), "-o", str(out), "--text-column", "title", "--quiet"], capsys, monkeypatch)
     scored = pd.read_parquet(out)
     assert code == 0 and scored.sku.tolist() == ["a1", "b2"] and scored.title.tolist()[1] == "Take with food."
+
+
+@pytest.mark.parametrize("size", ["0", "-1"])
+def test_moderate_batch_size_below_one_is_a_usage_error_not_silence_or_a_traceback(capsys, monkeypatch, size):
+    code, out, err = run(["moderate", "--batch-size", size], capsys, monkeypatch, stdin='"Zinc cures colds."\n')
+    assert code == 2 and out == ""
+    assert err == f"overclaim: error: --batch-size must be at least 1, got {size}\n"

@@ -53,3 +53,12 @@ def test_directory_without_a_model_is_a_one_line_error(tmp_path):
     with pytest.raises(ModelError, match="is not a model directory") as error:
         load_model(tmp_path)
     assert "\n" not in str(error.value)
+
+
+@pytest.mark.parametrize("key", ["targets", "thresholds", "labels", "risk_label"])
+def test_meta_json_with_a_missing_key_is_a_one_line_error_not_a_traceback(model_copy, key):
+    meta = json.loads((model_copy / META).read_text())
+    del meta[key]
+    (model_copy / META).write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match=f"lacks {key}: it was not written by 'python -m train'"):
+        load_model(model_copy)

@@ -56,3 +56,14 @@ def test_the_documented_consumer_loop_runs():
         if record.get("decision") != "allow":
             held.append(record["id"])
     assert held == ["m1"]
+
+
+def test_nan_and_infinity_ids_are_echoed_as_strict_json_not_bare_nan(scorer):
+    lines = ['{"id": NaN, "text": "Zinc cures colds."}', '{"id": [Infinity, -Infinity], "text": "Hi."}']
+    [records] = list(stream.moderate([lines], scorer))
+
+    def refuse(constant):
+        raise ValueError(f"not strict JSON: {constant}")
+
+    echoed = [json.loads(stream.to_json(r), parse_constant=refuse)["id"] for r in records]
+    assert echoed == ["NaN", ["Infinity", "-Infinity"]]

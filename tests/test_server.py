@@ -59,6 +59,12 @@ def test_health_readiness_and_model_identity(server):
     assert body["model"]["thresholds"] == meta["thresholds"]
 
 
+@pytest.mark.parametrize("path", ["/", "/healthz", "/readyz", "/metrics", "/v1/policies"])
+def test_head_is_answered_where_get_is_not_405(server, path):
+    status, _, body = server.request("HEAD", path)
+    assert status == 200 and body in ("", b"")
+
+
 def test_metrics_count_requests_latency_and_decisions(server):
     server.post("/v1/score", {"text": CLAIM})
     server.post("/v1/score", {"text": 5})
