@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 
 from sklearn.base import BaseEstimator, TransformerMixin
 
@@ -36,17 +37,31 @@ _PRODUCT = re.compile(r"(?<![\w-])" + _trie_pattern(n.lower() for n in product_n
 BRAND_WORD = 40
 _BRAND = re.compile(rf"\b[A-Z][\w'-]{{0,{BRAND_WORD}}}(?:\s{{1,3}}[A-Z][\w'-]{{0,{BRAND_WORD}}}){{0,2}}\s?[™®]")
 _DIGIT = re.compile(r"\d")
+# Unicode's format characters (category Cf, as of Unicode 14): zero-width spaces and joiners, soft hyphens,
+# direction marks, tags. Invisible, so a writer can put one inside every word to hide it from the model.
+FORMAT_CHARACTERS = re.compile(
+    "[\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890-\u0891\u08e2\u180e\u200b-\u200f\u202a-\u202e\u2060-\u2064"
+    "\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd\U00013430-\U00013438\U0001bca0-\U0001bca3"
+    "\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]")
 
 
 def mask_products(text: str) -> str:
-    """Replace supplement, product and brand names by ``SUPPLEMENT`` and every digit by ``0``.
+    """Replace supplement, product and brand names by ``SUPPLEMENT`` and every digit by ``0``, after removing
+    Unicode format characters and folding compatibility forms (NFKC: fullwidth letters, ligatures, "…"), so that
+    invisible or look-alike characters do not change what the model reads.
 
     Examples
     --------
     >>> mask_products("Ashwagandha (KSM-66) cut cortisol by 27% in 2019")
     'SUPPLEMENT (SUPPLEMENT) cut cortisol by 00% in 0000'
+    >>> mask_products("Tur\u00admeric c\u200bures ａｒｔｈｒｉｔｉｓ.")
+    'SUPPLEMENT cures arthritis.'
     """
-    text = _BRAND.sub(MASK, text)
+    if not text.isascii():
+        text = FORMAT_CHARACTERS.sub("", text)
+    text = _BRAND.sub(MASK, text)  # before NFKC, which spells ™ as "TM"
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
     text = _PRODUCT.sub(MASK, text)
     return _DIGIT.sub("0", text)
 

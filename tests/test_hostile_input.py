@@ -95,3 +95,40 @@ def test_the_http_service_scores_every_adversarial_string(server):
     for name, text in ADVERSARIAL.items():
         status, _, body = server.post("/v1/score", {"text": text})
         assert status == 200, (name, body)
+
+
+CLAIMS = [
+    "Turmeric cures arthritis.",
+    "Our elderberry syrup knocks out the flu in 24 hours.",
+    "Completely safe, with no side effects at all.",
+    "Clinically proven to reverse diabetes.",
+    "Berberine works like metformin.",
+    "Colloidal silver is a natural antibiotic that kills 650 pathogens.",
+    "Ashwagandha cures anxiety in just 7 days.",
+]
+HIDING = {
+    "zero-width space in every word": lambda w: w[:1] + "\u200b" + w[1:],
+    "soft hyphen in every word": lambda w: w[:2] + "\u00ad" + w[2:],
+    "word joiner and direction mark": lambda w: "\u2060" + w + "\u200e",
+    "fullwidth letters": lambda w: "".join(chr(ord(c) + 0xFEE0) if "!" <= c <= "~" else c for c in w),
+}
+
+
+@pytest.mark.parametrize("hide", HIDING.values(), ids=list(HIDING))
+def test_invisible_or_fullwidth_characters_do_not_change_a_decision(scorer, hide):
+    for claim in CLAIMS:
+        hidden = " ".join(hide(word) for word in claim.split(" "))
+        clean, obfuscated = scorer.score(claim), scorer.score(hidden)
+        assert (obfuscated.decision, obfuscated.claim_types) == (clean.decision, clean.claim_types), hidden
+        assert obfuscated.risk == pytest.approx(clean.risk, abs=1e-9)
+        assert hidden[obfuscated.sentences[0]["start"]:obfuscated.sentences[0]["end"]] == obfuscated.sentences[0]["text"]
+
+
+def test_the_format_characters_removed_are_exactly_unicodes_category_cf():
+    import unicodedata
+
+    from overclaim.masking import FORMAT_CHARACTERS
+    if unicodedata.unidata_version != "14.0.0":
+        pytest.skip(f"the list is Unicode 14's; this Python has {unicodedata.unidata_version}")
+    removed = {c for c in range(sys.maxunicode + 1) if FORMAT_CHARACTERS.match(chr(c))}
+    assert removed == {c for c in range(sys.maxunicode + 1) if unicodedata.category(chr(c)) == "Cf"}
