@@ -9,7 +9,7 @@ import time
 
 from overclaim.batch import BatchError
 from overclaim.loader import ModelError, load_model
-from overclaim.policy import PolicyError, ThresholdError, load_policy, shipped_policies
+from overclaim.policy import PolicyError, ThresholdError, shipped_policies
 from overclaim.scorer import load
 
 RED, YELLOW, BOLD, RESET = "\033[31m", "\033[33m", "\033[1m", "\033[0m"
@@ -89,7 +89,7 @@ def cmd_batch(args) -> int:
             bar.set_postfix(rows=rows, rows_per_s=f"{rows / max(bar.format_dict['elapsed'], 1e-9):,.0f}")
 
         summary = batch.run(args.input, args.output, args.text_column, model_path=args.model,
-                            thresholds=_thresholds(args), policy=load_policy(args.policy), jobs=jobs, force=args.force, encoding=args.encoding,
+                            thresholds=_thresholds(args), policy=args.policy, jobs=jobs, force=args.force, encoding=args.encoding,
                             progress=progress)
     print(summary.line(), file=sys.stderr)
     return 0
@@ -112,7 +112,7 @@ def _batch_on_dask(args) -> int:
 
     try:
         summary = dask_engine.run(args.input, args.output, args.text_column, model_path=args.model,
-                                  thresholds=_thresholds(args), policy=load_policy(args.policy),
+                                  thresholds=_thresholds(args), policy=args.policy,
                                   scheduler=args.scheduler, workers=args.jobs,
                                   partition_size=args.partition_size, force=args.force, encoding=args.encoding,
                                   progress=progress)
@@ -160,7 +160,7 @@ def cmd_serve(args) -> int:
               file=sys.stderr)
         return 2
     load_model(args.model)  # a bad model or policy fails here, in one line, before any worker starts
-    server.serve(args.host, args.port, args.workers, args.model, _thresholds(args), policy=load_policy(args.policy),
+    server.serve(args.host, args.port, args.workers, args.model, _thresholds(args), policy=args.policy,
                  access_log=args.access_log)
     return 0
 

@@ -126,9 +126,9 @@ def policy_shares(model: LoadedModel, sets: dict[str, pd.DataFrame]) -> dict:
     strict, hedged = (dev["kind"] == "strict").to_numpy(), (dev["kind"] == "hedged_wording").to_numpy()
     claims = (dev["label"] == "overclaim").to_numpy()
     groups = {"regulator_cited": claims & (strict | hedged), "hedged_wording": hedged, "factsheet": strict & ~claims}
-    out = {}
+    out, scorer = {}, Scorer(model)
     for name in shipped_policies():
-        decided = np.array([r.decision for r in Scorer(model, policy=name).score_many(list(dev["text"]))])
+        decided = np.array([r.decision for r in scorer.score_many(list(dev["text"]), policy=name)])
         out[name] = {group: {"review": float(np.isin(decided[rows], ("review", "block")).mean()),
                              "block": float((decided[rows] == "block").mean()), "rows": int(rows.sum())}
                      for group, rows in groups.items()}
