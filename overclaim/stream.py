@@ -12,13 +12,19 @@ import os
 from typing import IO, Iterable, Iterator
 
 from overclaim.moderation import parse_item, records, to_json
+from overclaim.scorer import MAX_CHARS
 
 BATCH_SIZE = 256
 READ_BYTES = 1 << 16
+# A text may have MAX_CHARS characters; even with every one JSON-escaped its line is far shorter than this.
+MAX_LINE_BYTES = 16 << 20
 
 
 def parse_line(raw: bytes | str, number: int) -> tuple[object, str | None, str | None]:
     """``(id, text, error)`` of one input line; ``id`` defaults to the 1-based line number."""
+    if isinstance(raw, TooLong):
+        return number, None, (f"line is {raw:,} bytes, over the limit of {MAX_LINE_BYTES:,}; a text may have at "
+                              f"most {MAX_CHARS:,} characters")
     try:
         line = raw.decode("utf-8") if isinstance(raw, bytes) else raw
     except UnicodeDecodeError:
@@ -47,18 +53,38 @@ def line_batches(stream: IO, batch_size: int = BATCH_SIZE) -> Iterator[list]:
         if batch:
             yield batch
         return
-    pending = b""
-    while True:
-        data = os.read(fd, READ_BYTES)
-        if data:
-            *complete, pending = (pending + data).split(b"\n")
-        else:
-            complete, pending = [pending], b""
-        lines = [line for line in complete if line.strip()]
+    for lines in _arrivals(fd):
         for start in range(0, len(lines), batch_size):
             yield lines[start : start + batch_size]
-        if not data:
-            return
+
+
+class TooLong(int):
+    """A line of more than ``MAX_LINE_BYTES`` (its length in bytes), which was counted but not kept."""
+
+
+def _arrivals(fd: int) -> Iterator[list]:
+    """After each read from ``fd``, the non-blank lines it completed (at the end of input, the last line too).
+
+    A line's pieces are kept in a list and joined once, so a long line costs time linear in its length (adding each
+    read to a growing bytes object was quadratic: 12 s for a 40 MB line); a line over ``MAX_LINE_BYTES`` is not
+    kept, only measured, and arrives as :class:`TooLong`."""
+    pieces: list[bytes] = []
+    size = 0  # bytes of the line being read, kept or not
+    while data := os.read(fd, READ_BYTES):
+        *ends, rest = data.split(b"\n")
+        complete = []
+        for end in ends:
+            size += len(end)
+            complete.append(TooLong(size) if size > MAX_LINE_BYTES else b"".join([*pieces, end]))
+            pieces, size = [], 0
+        size += len(rest)
+        if size <= MAX_LINE_BYTES:
+            pieces.append(rest)
+        else:
+            pieces.clear()
+        yield [line for line in complete if isinstance(line, TooLong) or line.strip()]
+    last = TooLong(size) if size > MAX_LINE_BYTES else b"".join(pieces)
+    yield [last] if isinstance(last, TooLong) or last.strip() else []
 
 
 def moderate(lines: Iterable[list], scorer, thresholds=None) -> Iterator[list[dict]]:

@@ -97,6 +97,23 @@ def test_moderate_streams_through_a_real_pipe():
     assert json.loads(rest.splitlines()[0])["error"]
 
 
+
+def test_moderate_stream_line_buffer_is_not_quadratic_and_caps_a_40_mb_line():
+    """Regression: each read was added to a growing bytes object (a 40 MB line took 12 s) and every line was kept
+    whole. A line over the stream's limit now gets an error record under its line number, and the stream goes on;
+    one under it, read in many pieces, is scored as usual."""
+    from overclaim.stream import MAX_LINE_BYTES
+
+    huge = json.dumps({"id": "huge", "text": "Zinc cures colds. " * (MAX_LINE_BYTES // 18 + 1_000)})
+    long = json.dumps({"id": "long", "text": "Zinc cures colds. " * 100_000})
+    lines = "\n".join([huge, long, json.dumps({"id": "next", "text": "Take one capsule daily."})]) + "\n"
+    done = subprocess.run([str(BIN), "moderate"], input=lines, capture_output=True, text=True, timeout=120)
+    first, second, third = map(json.loads, done.stdout.splitlines())
+    assert done.returncode == 0 and done.stderr == ""
+    assert first["id"] == 1 and f"over the limit of {MAX_LINE_BYTES:,}" in first["error"]
+    assert second["id"] == "long" and second["truncated"] and second["decision"] == "block"
+    assert third["id"] == "next" and "error" not in third
+
 @pytest.fixture
 def listings(tmp_path):
     frame = pd.DataFrame({
