@@ -10,6 +10,7 @@ from bisect import bisect_right
 from dataclasses import dataclass
 from pathlib import Path
 
+from overclaim.masking import FORMAT_CHARACTERS
 from overclaim.prose import kind_of, prose_view
 from overclaim.scorer import Scorer
 from overclaim.sentences import sentence_spans
@@ -73,7 +74,8 @@ def check_text(text: str, kind: str, scorer: Scorer, fail_on: str = "block", pat
     """The sentences of ``text`` (``markdown``, ``html`` or ``text``) whose decision reaches ``fail_on``."""
     view = prose_view(text, kind)
     spans = sentence_spans(view)
-    sentences = [" ".join(view[start:end].split()) for start, end in spans]
+    # The filler that stands for markup inside a word is a format character; like any other, it is not read.
+    sentences = [" ".join(FORMAT_CHARACTERS.sub("", view[start:end]).split()) for start, end in spans]
     levels = ("review", "block") if fail_on == "review" else ("block",)
     line_starts = [0] + [i + 1 for i, char in enumerate(text) if char == "\n"]
     findings = []

@@ -3,7 +3,9 @@
 :func:`prose_view` returns a string exactly as long as the input in which markup is blanked with spaces, each
 block (paragraph, heading, list item, table cell) sits on a line of its own, and the line breaks inside a
 block are spaces, so a hard-wrapped sentence is read whole. An offset into the view is an offset into the file,
-which is how ``overclaim check`` reports line and column.
+which is how ``overclaim check`` reports line and column. Markup inside a word (``cu<span></span>res``,
+``cu**r**es``) and the rest of a character reference (``c&#117;res``) become :data:`FILLER`, which a reader drops,
+so the word is read as a browser shows it.
 
 Examples
 --------
@@ -24,6 +26,8 @@ _BLOCK_TAGS = ("address|article|aside|blockquote|body|br|caption|dd|details|div|
 # Every pattern here reads a text in linear time: repetitions inside a line are bounded (a link's text and address,
 # an image, a code span) and what may run to the end of the text is found by a forward search (hidden blocks) or
 # cut off where no match can end (tags). Unbounded, "[a](" * 25,000 took 48 s and "<!--" * 25,000 10 s.
+# WORD JOINER, a format character: invisible, not a space. It pads what a reader must drop to see a word whole.
+FILLER = "\u2060"
 SPAN = 1000  # most characters of a link's text or address, an image's, or a code span's
 # A hidden block is an opener and the first closer after it; an opener without a closer falls back to the next
 # kind whose opener also fits ("<!--" with no "-->" is blanked to the next ">"), or stays text.
@@ -37,6 +41,7 @@ _HIDDEN_OPEN = re.compile(r"<(?:script|style|template|noscript|svg)\b|<!", re.I)
 _BLOCK_TAG = re.compile(rf"</?(?:{_BLOCK_TAGS})\b[^>]*>", re.I)
 _TAG = re.compile(r"</?[A-Za-z][^>]*>")
 _HREF = re.compile(r"""\bhref\s*=\s*["']?(https?://[^"'\s>]+)""", re.I)
+_FILLERS = re.compile(f"{FILLER}+")
 _ENTITY = re.compile(r"&(?:#\d{1,7}|#x[0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});")
 
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
@@ -66,8 +71,22 @@ def kind_of(path: str | Path) -> str:
 
 
 def _unescape(text: str) -> str:
-    """Character references replaced by their characters, padded to the reference's length."""
-    return _ENTITY.sub(lambda m: html.unescape(m.group()).ljust(len(m.group()))[: len(m.group())], text)
+    """Character references replaced by their characters, padded with :data:`FILLER` to the reference's length."""
+    return _ENTITY.sub(lambda m: html.unescape(m.group()).ljust(len(m.group()), FILLER)[: len(m.group())], text)
+
+
+def _invisible(text: str) -> str:
+    return FILLER * len(text)
+
+
+def _words_joined(text: str) -> str:
+    """Fillers kept where they join two word characters (markup inside a word); elsewhere they become spaces."""
+    def keep_inside_words(match: re.Match) -> str:
+        start, end = match.span()
+        inside = 0 < start and end < len(text) and text[start - 1].isalnum() and text[end].isalnum()
+        return match.group() if inside else _flat(match.group())
+
+    return _FILLERS.sub(keep_inside_words, text)
 
 
 def _table_row(line: str) -> bool:
@@ -83,7 +102,7 @@ def _flat(text: str) -> str:
 
 
 def _blank_hidden(text: str) -> str:
-    """Script, style, template, noscript and svg elements, comments, CDATA and declarations blanked."""
+    """Script, style, template, noscript and svg elements, comments, CDATA and declarations made :data:`FILLER`."""
     found: dict[str, tuple[int, re.Match | None]] = {}  # closer -> (searched from, first match from there)
 
     def closer_after(closer: str, start: int) -> re.Match | None:
@@ -105,7 +124,7 @@ def _blank_hidden(text: str) -> str:
         if end is None:
             position = opener.start() + 1
             continue
-        pieces += [text[done : opener.start()], re.sub(r"[^\n]", " ", text[opener.start() : end])]
+        pieces += [text[done : opener.start()], re.sub(r"[^\n]", FILLER, text[opener.start() : end])]
         done = position = end
     return "".join(pieces) + text[done:]
 
@@ -125,9 +144,9 @@ def _html(text: str) -> str:
     def tag(match: re.Match) -> str:
         # A link's address stays readable where its tag was: the citation rules look for it.
         href = _HREF.search(match.group())
-        return f" {href.group(1)} ".ljust(len(match.group())) if href else _flat(match.group())
+        return f" {href.group(1)} ".ljust(len(match.group())) if href else _invisible(match.group())
 
-    return _unescape(_tags_sub(_TAG, tag, text))
+    return _unescape(_words_joined(_tags_sub(_TAG, tag, text)))
 
 
 def _markdown(text: str) -> str:
@@ -140,7 +159,7 @@ def _markdown(text: str) -> str:
     text = _LINK.sub(lambda m: " " + m.group(2) + "  " + m.group(4) + _flat(m.group(5)), text)
     text = _REFERENCE_LINK.sub(lambda m: " " + m.group(2) + _flat(m.group(3)), text)
     text = _AUTOLINK.sub(lambda m: f" {m.group(1)} ", text)
-    text = _unescape(_tags_sub(_TAG, lambda m: _flat(m.group()), text))
+    text = _unescape(_tags_sub(_TAG, lambda m: _invisible(m.group()), text))
     lines = text.split("\n")
     out = []
     for number, line in enumerate(lines):
@@ -152,7 +171,7 @@ def _markdown(text: str) -> str:
         else:
             marker = _LINE_MARKER.match(line)
             line = marker.group(1) + _flat(marker.group(2)) + line[marker.end():]
-        line = _EMPHASIS.sub(lambda m: _flat(m.group()), line)
+        line = _words_joined(_EMPHASIS.sub(lambda m: _invisible(m.group()), line))
         # A line that continues the paragraph above joins it: the break before it becomes a space.
         previous = lines[number - 1] if number else ""
         joins = out and out[-1].strip() and not opens_block and not (_HEADING.match(previous) or _table_row(previous))

@@ -123,6 +123,23 @@ def test_every_reason_has_a_distinct_code():
     assert set(CODES) == set(REASONS) and len(set(CODES.values())) == len(CODES)
 
 
+
+@pytest.mark.parametrize("suffix, hidden", [
+    (".html", "Turmeric cu<span></span>res arthritis."), (".html", "Turmeric c&#117;res arthritis."),
+    (".html", "Turmeric <b>cu</b>res arthritis."), (".html", "Turmeric cu<!-- x -->res arthrit&shy;is."),
+    (".md", "Turmeric cu**r**es arthritis."), (".md", "Turmeric c&#x75;res arthritis."),
+    (".md", "Turmeric cu<i></i>res arthritis."),
+])
+def test_markup_or_a_character_reference_inside_a_word_does_not_hide_the_claim(tmp_path, capsys, suffix, hidden):
+    """Regression: "cu<span></span>res" and "c&#117;res" were read as "cu res" and let the claim through."""
+    clean, obfuscated = tmp_path / f"clean{suffix}", tmp_path / f"obfuscated{suffix}"
+    clean.write_text("<p>Turmeric cures arthritis.</p>\n" if suffix == ".html" else "Turmeric cures arthritis.\n")
+    obfuscated.write_text(f"<p>{hidden}</p>\n" if suffix == ".html" else hidden + "\n")
+    _, expected, _ = run(["check", str(clean)], capsys)
+    code, lines, _ = run(["check", str(obfuscated)], capsys)
+    assert code == 1 and len(lines) == len(expected) == 1
+    assert lines[0].split(": ", 1)[1] == expected[0].split(": ", 1)[1]  # same code, risk, rule and sentence
+
 @pytest.mark.parametrize("kind, text", [("markdown", ARTICLE_MD), ("html", LISTING_HTML),
                                         ("text", "a\nb c\n\nd" * 50), ("markdown", "[x](y) `z` *w* | t |\n" * 30)])
 def test_the_prose_view_keeps_every_offset(kind, text):
