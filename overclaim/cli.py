@@ -7,9 +7,10 @@ import os
 import sys
 import time
 
+from overclaim import __version__
 from overclaim.batch import BatchError
 from overclaim.loader import ModelError, load_model
-from overclaim.policy import PolicyError, ThresholdError, shipped_policies
+from overclaim.policy import DECISIONS, PolicyError, ThresholdError, shipped_policies
 from overclaim.scorer import load
 
 RED, YELLOW, BOLD, RESET = "\033[31m", "\033[33m", "\033[1m", "\033[0m"
@@ -52,7 +53,33 @@ def cmd_score(args) -> int:
         print(json.dumps(record, ensure_ascii=False))
     else:
         print(_render(record, color=sys.stdout.isatty()))
+    fails = args.fail_on is not None and DECISIONS.index(record["decision"]) >= DECISIONS.index(args.fail_on)
+    return 1 if fails else 0
+
+
+def cmd_info(args) -> int:
+    info = model_info(args.model)
+    if args.json:
+        print(json.dumps(info, indent=2))
+        return 0
+    print(f"overclaim {info['package_version']}\n"
+          f"model {info['model_version']} at {info['model_path']}\n"
+          f"  artifact sha256 {info['sha256']}\n"
+          f"  trained on {info['corpus_rows']:,} corpus rows, corpus sha256 {info['corpus_sha256']}\n"
+          f"  with scikit-learn {info['sklearn_version']}; heads: {', '.join(info['heads'])}\n"
+          f"  thresholds: review {info['thresholds']['review']}, block {info['thresholds']['block']}\n"
+          f"policies: {', '.join(info['policies'])}")
     return 0
+
+
+def model_info(model_path=None) -> dict:
+    """What ``overclaim info`` reports: package and model versions, digests, thresholds, heads and policies."""
+    model = load_model(model_path)
+    meta = model.meta
+    return {"package_version": __version__, "model_version": meta["model_version"], "model_path": str(model.path),
+            "sha256": meta["sha256"], "corpus_sha256": meta.get("corpus_sha256"), "corpus_rows": meta.get("corpus_rows"),
+            "sklearn_version": meta["sklearn_version"], "heads": list(meta["targets"]),
+            "thresholds": dict(model.thresholds), "policies": list(shipped_policies())}
 
 
 def cmd_moderate(args) -> int:
@@ -175,11 +202,14 @@ def _thresholds(args):
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="overclaim", description="Score health-supplement text for overclaiming.")
+    parser.add_argument("--version", action="version", version=f"overclaim {__version__}")
     commands = parser.add_subparsers(dest="command", required=True)
     score = commands.add_parser("score", help="score pasted text, a file, or stdin")
     score.add_argument("text", nargs="*", help="text to score; none or '-' reads stdin")
     score.add_argument("--file", help="read the text from this file")
     score.add_argument("--json", action="store_true", help="print the full result record as JSON")
+    score.add_argument("--fail-on", choices=DECISIONS[1:], help="exit 1 when the text's decision is this or more "
+                                                                "severe (default: exit 0 whatever the decision)")
     moderate = commands.add_parser("moderate", help="JSON lines in on stdin, one result line out per line in")
     moderate.add_argument("--batch-size", type=int, default=256, help="most lines scored together (default 256)")
     moderate.set_defaults(run=cmd_moderate)
@@ -213,6 +243,10 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--workers", type=int, default=1, help="scoring processes, each with the model (default 1; 2 on a 2-core machine)")
     serve.add_argument("--access-log", action="store_true", help="log one line per request (never the text)")
     serve.set_defaults(run=cmd_serve)
+    info = commands.add_parser("info", help="the package and model versions, digests, thresholds and policies")
+    info.add_argument("--json", action="store_true", help="print them as JSON")
+    info.add_argument("--model", help="model directory (default: the bundled model)")
+    info.set_defaults(run=cmd_info)
     for command in (score, moderate, batch, check, serve):
         command.add_argument("--model", help="model directory (default: the bundled model)")
         command.add_argument("--review", type=float, help="review threshold (default: the model's)")

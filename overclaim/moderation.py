@@ -64,13 +64,13 @@ def records(scorer: Scorer, parsed: list[tuple], thresholds=None, policy=None) -
             for item_id, _, error in parsed]
 
 
-@lru_cache(maxsize=1)
-def _bundled_scorer() -> Scorer:
-    return load()
+@lru_cache(maxsize=4)
+def _scorer(model) -> Scorer:
+    return load(model)
 
 
-def moderate(text_or_items, thresholds=None, policy=None):
-    """Score one text, or a list of items, with the bundled model (loaded once per process).
+def moderate(text_or_items, thresholds=None, policy=None, model=None):
+    """Score one text, or a list of items, with the bundled model or ``model`` (each loaded once per process).
 
     Parameters
     ----------
@@ -83,6 +83,8 @@ def moderate(text_or_items, thresholds=None, policy=None):
     policy : str or Path, optional
         The moderation policy: ``default``, ``us-dshea``, ``strict-eu``, ``editorial``, or the path of a ``.toml``
         policy file (see :mod:`overclaim.policy`).
+    model : str or Path, optional
+        A model directory (``python -m train --output DIR``); the bundled model when ``None``.
 
     Returns
     -------
@@ -99,7 +101,7 @@ def moderate(text_or_items, thresholds=None, policy=None):
     >>> overclaim.moderate("May help prevent colds.", policy="us-dshea")["rule"]
     'us-dshea/disease-claim'
     """
-    scorer = _bundled_scorer()
+    scorer = _scorer(None if model is None else str(model))
     if isinstance(text_or_items, str):
         return scorer.score(text_or_items, thresholds, policy).to_dict()
     if isinstance(text_or_items, (bytes, dict)) or not hasattr(text_or_items, "__iter__"):

@@ -151,12 +151,16 @@ class Scorer:
     def score_many(self, texts, thresholds=None, policy=None) -> list[Result]:
         """Score an iterable of texts; all their sentences go through the pipeline in large batches.
 
-        ``thresholds`` and ``policy`` override the scorer's own for this call."""
+        ``thresholds`` and ``policy`` override the scorer's own for this call. A text must be a ``str`` (``None`` is
+        read as empty); anything else raises ``TypeError`` rather than being scored as its ``repr``."""
         cuts = check_thresholds(thresholds) if thresholds is not None else self.thresholds
         policy = self.policy if policy is None else load_policy(policy)
         clipped, truncated, spans = [], [], []
-        for text in texts:
-            text = LONE_SURROGATE.sub("\ufffd", "" if text is None else str(text))
+        for number, text in enumerate(texts, start=1):
+            if not isinstance(text, str) and text is not None:
+                raise TypeError(f"text {number} is {type(text).__name__}, not str: decode bytes and convert numbers "
+                                "before scoring")
+            text = LONE_SURROGATE.sub("\ufffd", text or "")
             clipped.append(text[: self.max_chars])
             truncated.append(len(text) > self.max_chars)
             spans.append(sentence_spans(clipped[-1]))

@@ -104,3 +104,12 @@ def test_a_lone_surrogate_from_json_becomes_a_replacement_character(scorer):
     encoded = json.dumps(record, ensure_ascii=False).encode("utf-8")
     assert "\ufffd" in record["sentences"][-1]["text"] and encoded
     assert record["sentences"][-1]["end"] == len(text)
+
+
+@pytest.mark.parametrize("value", [b"Turmeric cures arthritis.", 42, float("nan"), ["Turmeric cures arthritis."]])
+def test_non_text_input_is_a_type_error_not_scored_as_its_repr(scorer, value):
+    """Regression: score(b"..."), score(42) and NaN were scored as their repr."""
+    with pytest.raises(TypeError, match=f"is {type(value).__name__}, not str"):
+        scorer.score(value)
+    with pytest.raises(TypeError, match="text 2 is"):
+        scorer.score_many(["Take with food.", value])

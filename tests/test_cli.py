@@ -217,3 +217,33 @@ def test_moderate_batch_size_below_one_is_a_usage_error_not_silence_or_a_traceba
     code, out, err = run(["moderate", "--batch-size", size], capsys, monkeypatch, stdin='"Zinc cures colds."\n')
     assert code == 2 and out == ""
     assert err == f"overclaim: error: --batch-size must be at least 1, got {size}\n"
+
+
+def test_version_is_the_installed_package_version():
+    """Regression: there was no --version; the version is read from the installed package's metadata."""
+    from importlib.metadata import version
+
+    done = subprocess.run([str(BIN), "--version"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout.strip() == f"overclaim {version('overclaim')}"
+
+
+def test_info_reports_the_model_that_loads(capsys, monkeypatch):
+    meta = json.loads((Path(__file__).resolve().parent.parent / "model" / "meta.json").read_text())
+    code, out, _ = run(["info", "--json"], capsys, monkeypatch)
+    info = json.loads(out)
+    assert code == 0
+    assert (info["model_version"], info["sha256"], info["corpus_sha256"], info["thresholds"]) == (
+        meta["model_version"], meta["sha256"], meta["corpus_sha256"], meta["thresholds"])
+    assert "us-dshea" in info["policies"] and info["heads"] == meta["targets"]
+    code, out, _ = run(["info"], capsys, monkeypatch)
+    assert code == 0 and meta["sha256"] in out and f"model {meta['model_version']}" in out
+
+
+@pytest.mark.parametrize("fail_on, text, expected", [
+    (None, "Turmeric cures arthritis.", 0), ("block", "Turmeric cures arthritis.", 1),
+    ("review", "Take one capsule daily with water.", 0), ("review", "Turmeric cures arthritis.", 1),
+])
+def test_score_fail_on_sets_the_exit_code(capsys, monkeypatch, fail_on, text, expected):
+    """Regression: score exited 0 even on block, so a script could not gate on it."""
+    code, _, _ = run(["score", text] + (["--fail-on", fail_on] if fail_on else []), capsys, monkeypatch)
+    assert code == expected

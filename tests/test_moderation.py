@@ -67,3 +67,16 @@ def test_nan_and_infinity_ids_are_echoed_as_strict_json_not_bare_nan(scorer):
 
     echoed = [json.loads(stream.to_json(r), parse_constant=refuse)["id"] for r in records]
     assert echoed == ["NaN", ["Infinity", "-Infinity"]]
+
+
+def test_moderate_takes_another_model(tmp_path):
+    """Regression: overclaim.moderate() could only use the bundled model."""
+    import shutil
+
+    from overclaim.loader import BUNDLED_DIR
+
+    copy = shutil.copytree(BUNDLED_DIR, tmp_path / "model")
+    record = overclaim.moderate("Turmeric cures arthritis.", model=copy)
+    assert record == overclaim.moderate("Turmeric cures arthritis.")
+    with pytest.raises(overclaim.ModelError, match="does not exist"):
+        overclaim.moderate("Turmeric cures arthritis.", model=tmp_path / "missing")

@@ -49,6 +49,16 @@ def test_wheel_carries_the_policies(installed, tmp_path):
     assert json.loads(done.stdout) == [["default", "editorial", "strict-eu", "us-dshea"], "us-dshea/disease-claim"]
 
 
+
+def test_wheel_carries_the_license_the_type_marker_and_one_version(installed, tmp_path):
+    """Regression: no LICENSE file and no py.typed; the version was written in three places."""
+    [info] = installed.glob("overclaim-*.dist-info")
+    assert (installed / "overclaim" / "py.typed").is_file()
+    assert "MIT License" in next(info.rglob("LICENSE")).read_text()
+    code = "import overclaim; print(overclaim.__version__)"
+    done = run_installed(installed, [sys.executable, "-c", code], cwd=tmp_path)
+    assert done.returncode == 0 and info.name == f"overclaim-{done.stdout.strip()}.dist-info"
+
 def test_installed_console_script_scores_stdin(installed, tmp_path):
     done = run_installed(installed, [sys.executable, str(installed / "bin" / "overclaim"), "score", "--json"],
                          cwd=tmp_path, stdin="Take one capsule daily with water.")

@@ -18,7 +18,13 @@ from train.evaluate import (BLOCK_PRECISION, CLAIMS, REVIEW_RECALL, choose_thres
                             original_rows, out_of_fold, policy_tables, threshold_report)
 from train.model import PARAMS, TARGETS, build_pipeline, serving_meta
 
-MODEL_VERSION = overclaim.__version__
+
+
+def model_version(corpus_sha256: str) -> str:
+    """The package version with the corpus it was trained on, as a PEP 440 local label: ``0.3.0+corpus.1a2b3c4d``.
+
+    Two models trained from the same code on different corpora differ in version, not only in sha256."""
+    return f"{overclaim.__version__}+corpus.{corpus_sha256[:8]}"
 
 
 def build(output: Path, corpus_path: Path = corpus.CORPUS, log=print) -> dict:
@@ -58,13 +64,14 @@ def build(output: Path, corpus_path: Path = corpus.CORPUS, log=print) -> dict:
     output.mkdir(parents=True, exist_ok=True)
     artifact = output / ARTIFACT
     joblib.dump(pipeline, artifact, compress=3)
+    corpus_sha256 = sha256_of(Path(corpus_path))
     meta = {
-        "model_version": MODEL_VERSION,
+        "model_version": model_version(corpus_sha256),
         "sklearn_version": sklearn.__version__,
         "python_version": platform.python_version(),
         "artifact": ARTIFACT,
         "sha256": sha256_of(artifact),
-        "corpus_sha256": sha256_of(Path(corpus_path)),
+        "corpus_sha256": corpus_sha256,
         "corpus_rows": int(len(frame)),
         **serving_meta(pipeline, thresholds),
         "threshold_targets": {"block_precision": BLOCK_PRECISION, "review_recall": REVIEW_RECALL},
