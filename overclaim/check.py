@@ -12,20 +12,10 @@ from pathlib import Path
 
 from overclaim.masking import FORMAT_CHARACTERS
 from overclaim.prose import kind_of, prose_view
+from overclaim.reasons import CODES
 from overclaim.scorer import Scorer
 from overclaim.sentences import sentence_spans
 
-# Stable codes for the reason codes: 1xx claims, 2xx citations.
-CODES = {
-    "disease_claim": "OC101",
-    "drug_substitute": "OC102",
-    "absolute_safety": "OC103",
-    "establishment_claim": "OC104",
-    "unhedged_efficacy": "OC105",
-    "claim_language": "OC106",
-    "unverifiable_citation": "OC201",
-    "vague_evidence": "OC202",
-}
 QUOTE_CHARS = 80
 
 

@@ -13,6 +13,7 @@ import numpy as np
 from overclaim.citations import decide as citation_rule
 from overclaim.loader import LoadedModel, ModelError, load_model
 from overclaim.policy import CLAIM_TYPES, DECISIONS, PRESENT, Policy, check_thresholds, has_disclaimer, load_policy
+from overclaim.reasons import NAMES as REASONS
 from overclaim.sentences import sentence_spans
 
 # Most serious first: a document's citation is the most serious among its sentences.
@@ -24,17 +25,6 @@ LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 TOP_TERMS = 5
 BATCH_SENTENCES = 4096
 
-# Stable reason codes; README documents each.
-REASONS = (
-    "disease_claim",
-    "drug_substitute",
-    "absolute_safety",
-    "establishment_claim",
-    "unhedged_efficacy",
-    "claim_language",
-    "unverifiable_citation",
-    "vague_evidence",
-)
 
 
 @dataclass
