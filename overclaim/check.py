@@ -7,6 +7,7 @@ character in the file.
 from __future__ import annotations
 
 import codecs
+import re
 from bisect import bisect_right
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -29,6 +30,7 @@ CODES = {
     "vague_evidence": "OC202",
 }
 QUOTE_CHARS = 80
+_NEWLINE = re.compile(r"\r\n?|\n")  # a line ends at CR LF, LF or a lone CR, as in editors and Markdown
 # Byte order marks, longest first: UTF-32's little-endian mark begins with UTF-16's.
 _BOMS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"), (codecs.BOM_UTF8, "utf-8"),
          (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
@@ -141,7 +143,7 @@ def check_text(text: str, kind: str, scorer: Scorer, fail_on: str = "block", pat
     # The filler that stands for markup inside a word is a format character; like any other, it is not read.
     sentences = [" ".join(FORMAT_CHARACTERS.sub("", view[start:end]).split()) for start, end in spans]
     levels = ("review", "block") if fail_on == "review" else ("block",)
-    line_starts = [0] + [i + 1 for i, char in enumerate(text) if char == "\n"]
+    line_starts = [0] + [newline.end() for newline in _NEWLINE.finditer(text)]
 
     def where(offset: int) -> tuple[int, int]:
         line = bisect_right(line_starts, offset)

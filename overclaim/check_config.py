@@ -7,7 +7,7 @@ Options given on the command line override the file.
 from __future__ import annotations
 
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from fnmatch import fnmatch
 from pathlib import Path
 
@@ -29,7 +29,7 @@ class CheckConfig:
     ignore: tuple[str, ...] = ()
     policy: str | None = None
     format: str | None = None
-    exclude: tuple[str, ...] = field(default_factory=tuple)
+    exclude: tuple[str, ...] = ()
 
     def excludes(self, path: str | Path) -> bool:
         """Whether ``path`` matches an ``exclude`` glob (``*`` also crosses ``/``), taken from the file's folder."""

@@ -58,12 +58,15 @@ _TAG_SOURCE = re.compile(r"""</?[A-Za-z][^>"']*(?:(?:"[^"]*"|'[^']*')[^>"']*)*>"
 _ATTRIBUTE = re.compile(r"""([^\s"'>/=][^\s"'>/=]*)(?:\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+)))?""")
 _TAG_NAME = re.compile(r"</?[^\s/>]*")
 _FILLERS = re.compile(f"{FILLER}+")
+_NEWLINE = re.compile(r"\r\n?|\n")  # markdown-it's line breaks
 _FRONT_MATTER = re.compile(r"\A---[ \t]*\n.*?\n(?:---|\.\.\.)[ \t]*(?:\n|\Z)", re.S)
 _LINK_DESTINATION = re.compile(r"\]\(\s*<?")
 _LINK_TITLE = re.compile(r">?\s+[\"'(]")
 # Most characters between two pieces of text that the Markdown reader looks through (a link's address and title).
 SPAN = 4000
 _MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).disable("text_join")
+# Addresses as written, not percent-encoded: they are looked for in the file, and the citation rules read them.
+_MARKDOWN.normalizeLink = _MARKDOWN.normalizeLinkText = lambda url: url
 # Plain text has no paragraph syntax: a line break is read as a wrap inside a sentence when the next line starts
 # in lower case, or when the line is long (wrapped near a margin) and does not end a sentence.
 _WRAPPED = re.compile(r"(?:(?<=\S)[ \t]*\n(?=[ \t]*[a-z])|(?<=[^\n]{60}[^.!?:;\s\n])[ \t]*\n(?=[ \t]*\S))")
@@ -242,9 +245,8 @@ def _inline(view: list, text: str, children: list, cursor: int, end: int, commen
         elif kind == "text_special":  # an entity or a backslash escape: the character where its markup starts
             found, cursor = _paint_at(view, text, child.markup, child.content, cursor, end)
         elif kind in ("softbreak", "hardbreak"):
-            newline = text.find("\n", cursor, end)
-            if newline >= 0:
-                view[newline], cursor = " ", newline + 1
+            if newline := _NEWLINE.search(text, cursor, end):
+                view[newline.end() - 1], cursor = " ", newline.end()
         elif kind == "code_inline":
             _, cursor = _paint_at(view, text, child.content, "", cursor, end)
         elif kind == "html_inline":
@@ -275,8 +277,12 @@ def _inline(view: list, text: str, children: list, cursor: int, end: int, commen
 
 def _markdown(text: str, comments: list) -> list:
     text = _FRONT_MATTER.sub(lambda m: re.sub(r"[^\n]", " ", m.group()), text)
-    view = ["\n" if char == "\n" else FILLER for char in text]
-    line_starts = [0] + [match.end() for match in re.finditer("\n", text)] + [len(text)]
+    view = [FILLER] * len(text)
+    line_starts = [0]
+    for newline in _NEWLINE.finditer(text):
+        view[newline.end() - 1] = "\n"
+        line_starts.append(newline.end())
+    line_starts.append(len(text))
     previous_end = -1
     for token in _MARKDOWN.parse(text):
         if token.map is None or token.type not in ("inline", "html_block"):
@@ -285,7 +291,7 @@ def _markdown(text: str, comments: list) -> list:
         if token.type == "html_block":
             view[start:end] = [FILLER] * (end - start)  # in HTML a line break is a space; blocks come from tags
             _html_into(view, text[start:end], comments, start)
-            if text[end - 1] == "\n":
+            if text[end - 1] in "\r\n":
                 view[end - 1] = "\n"
             continue
         first, last = _inline(view, text, token.children or [], max(start, previous_end + 1), end, comments)

@@ -395,3 +395,11 @@ def test_a_comment_shown_in_a_code_block_suppresses_nothing(tmp_path, capsys):
     (tmp_path / "page.md").write_text(text, encoding="utf-8")
     code, lines, _ = run(["check", str(tmp_path / "page.md")], capsys)
     assert code == 1 and flagged(lines) == {CLAIM: position(text, CLAIM)}
+
+
+@pytest.mark.parametrize("newline", ["\r\n", "\r"], ids=["crlf", "cr"])
+def test_markdown_with_crlf_or_cr_line_ends_is_read_at_its_positions(tmp_path, capsys, newline):
+    text = newline.join(["# Joint+", "", "Intro.", "", "Kava cures anxiety", "overnight, guaranteed.", ""])
+    (tmp_path / "page.md").write_bytes(text.encode())
+    code, lines, _ = run(["check", str(tmp_path / "page.md")], capsys)
+    assert code == 1 and flagged(lines) == {"Kava cures anxiety overnight, guaranteed.": (5, 1)}
