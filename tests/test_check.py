@@ -403,3 +403,14 @@ def test_markdown_with_crlf_or_cr_line_ends_is_read_at_its_positions(tmp_path, c
     (tmp_path / "page.md").write_bytes(text.encode())
     code, lines, _ = run(["check", str(tmp_path / "page.md")], capsys)
     assert code == 1 and flagged(lines) == {"Kava cures anxiety overnight, guaranteed.": (5, 1)}
+
+
+def test_a_named_config_file_acts_as_its_flags_would(tmp_path, capsys):
+    settings = tmp_path / "lint.toml"
+    settings.write_text('fail-on = "review"\npolicy = "strict-eu"\nselect = ["OC1"]\n', encoding="utf-8")
+    path = tmp_path / "mild.md"
+    path.write_text("Ashwagandha supports a calm mood. Zinc helps your immune system.\n\nStudies show it works.\n",
+                    encoding="utf-8")
+    by_flags = run(["check", "--fail-on", "review", "--policy", "strict-eu", "--select", "OC1", str(path)], capsys)
+    assert run(["check", "--config", str(settings), str(path)], capsys) == by_flags
+    assert by_flags[0] == 1 and by_flags[1] != run(["check", str(path)], capsys)[1]
