@@ -85,8 +85,8 @@ def _json_unescape(escape: str) -> str:
 
 
 def _paint(view: list, source: str, start: int, data: str, reference=_CHARACTER_REFERENCE,
-           decode=html.unescape, offset: int = 0) -> int:
-    """Write ``data`` into ``view`` where it stands in ``source`` from ``start`` on; returns where it ends.
+           decode=html.unescape, offset: int = 0) -> None:
+    """Write ``data`` into ``view`` where it stands in ``source`` from ``start`` on.
 
     A reference in the source is written as the characters it stands for, padded with :data:`FILLER`; a tag the
     parser dropped from the text stays filler. Painting stops at the first character that cannot be placed, so a
@@ -113,7 +113,6 @@ def _paint(view: list, source: str, start: int, data: str, reference=_CHARACTER_
             i = match.end()
         else:
             break
-    return i
 
 
 def _separate(view: list, offset: int, *positions: int, mark: str = "\n") -> None:
