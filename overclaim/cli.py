@@ -9,6 +9,7 @@ import time
 
 from overclaim import __version__
 from overclaim.batch import BatchError
+from overclaim.check_config import FAIL_ON, FORMATS
 from overclaim.loader import ModelError, load_model
 from overclaim.policy import DECISIONS, PolicyError, ThresholdError, shipped_policies
 from overclaim.scorer import load
@@ -151,13 +152,34 @@ def _batch_on_dask(args) -> int:
 
 
 def cmd_check(args) -> int:
-    from overclaim.check import CheckError, check_file
+    from overclaim.check import CheckError, check_file, check_text, decode, validate_codes
+    from overclaim.check_config import load_config
+    from overclaim.prose import kind_of
+    from overclaim.sarif import sarif_log
 
-    scorer = load(args.model, thresholds=_thresholds(args), policy=args.policy)
-    flagged_files, findings, failed = 0, 0, False
+    try:
+        config = load_config(args.config)
+        select = config.select if args.select is None else validate_codes(args.select, "--select")
+        ignore = config.ignore if args.ignore is None else validate_codes(args.ignore, "--ignore")
+        if args.stdin_filename and "-" not in args.files:
+            raise CheckError("--stdin-filename names the text read from stdin; pass '-' among the files")
+    except CheckError as error:
+        print(f"overclaim: error: {error}", file=sys.stderr)
+        return 2
+    fail_on, output = args.fail_on or config.fail_on or "block", args.format or config.format or "text"
+    scorer = load(args.model, thresholds=_thresholds(args), policy=args.policy or config.policy)
+    flagged_files, findings, failed = 0, [], False
     for path in args.files:
         try:
-            found = check_file(path, scorer, args.fail_on)
+            if path == "-":
+                name = args.stdin_filename or "-"
+                text = decode(sys.stdin.buffer.read())
+                found = None if text is None else check_text(text, kind_of(name), scorer, fail_on, name, select,
+                                                             ignore)
+            elif config.excludes(path):
+                continue
+            else:
+                found = check_file(path, scorer, fail_on, select, ignore)
         except CheckError as error:
             print(f"overclaim: error: {error}", file=sys.stderr)
             failed = True
@@ -165,12 +187,17 @@ def cmd_check(args) -> int:
         if found is None:
             print(f"overclaim: {path}: skipped, binary file", file=sys.stderr)
             continue
-        for finding in found:
-            print(finding.line_text())
-        findings += len(found)
+        if output == "text":
+            for finding in found:
+                print(finding.line_text())
+        findings += found
         flagged_files += bool(found)
+    if output == "json":
+        print(json.dumps([finding.to_dict() for finding in findings], ensure_ascii=False, indent=2))
+    elif output == "sarif":
+        print(json.dumps(sarif_log(findings), ensure_ascii=False, indent=2))
     if findings:
-        print(f"overclaim: {findings} sentence(s) at or above '{args.fail_on}' in {flagged_files} of "
+        print(f"overclaim: {len(findings)} sentence(s) at or above '{fail_on}' in {flagged_files} of "
               f"{len(args.files)} file(s)", file=sys.stderr)
     return 2 if failed else 1 if findings else 0
 
@@ -233,9 +260,19 @@ def build_parser() -> argparse.ArgumentParser:
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
     batch.set_defaults(run=cmd_batch)
     check = commands.add_parser("check", help="lint Markdown, HTML and text files; exit 1 when a sentence fails")
-    check.add_argument("files", nargs="+", help="files to check (.md, .html; anything else is read as text)")
-    check.add_argument("--fail-on", choices=("review", "block"), default="block",
+    check.add_argument("files", nargs="+", help="files to check (.md, .html; anything else is read as text); "
+                                                "'-' reads stdin")
+    check.add_argument("--fail-on", choices=FAIL_ON,
                        help="decision that fails the check and is reported (default block)")
+    codes = lambda text: [code.strip() for code in text.split(",") if code.strip()]
+    check.add_argument("--select", type=codes, help="report only these codes or code prefixes, e.g. OC1,OC202")
+    check.add_argument("--ignore", type=codes, help="never report these codes or code prefixes, e.g. OC202")
+    check.add_argument("--format", choices=FORMATS,
+                       help="text: one line per sentence (default); json: one list; sarif: SARIF 2.1.0")
+    check.add_argument("--stdin-filename", help="with '-': the name shown for stdin, whose extension sets how it "
+                                                "is read (.md, .html)")
+    check.add_argument("--config", help="settings file (default: the nearest .overclaim.toml, or pyproject.toml "
+                                        "with [tool.overclaim], from the current folder up)")
     check.set_defaults(run=cmd_check)
     serve = commands.add_parser("serve", help="HTTP service: /v1/score, /v1/moderate, /metrics, docs at /docs")
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
