@@ -251,7 +251,7 @@ class _Gate:
     async def _answer(self, scope, body: bytes, receive, send, answered) -> bool:
         """Run the app on ``body``; if the client goes away before the answer is sent (``answered()``), cancel the
         app (its queued scoring is dropped) and return True."""
-        gone, first = asyncio.Event(), True
+        task, gone, first = asyncio.current_task(), asyncio.Event(), True
 
         async def receive_body():
             nonlocal first
@@ -264,19 +264,22 @@ class _Gate:
         async def watch():
             while (await receive())["type"] != "http.disconnect":
                 pass
-            gone.set()
+            if not answered():
+                gone.set()
+                task.cancel()
 
-        app = asyncio.ensure_future(self.app(scope, receive_body, send))
-        watcher = asyncio.ensure_future(watch())
+        # One task watches the connection; the app runs in this one, which the watcher cancels.
+        watcher = asyncio.create_task(watch())
         try:
-            await asyncio.wait({app, watcher}, return_when=asyncio.FIRST_COMPLETED)
-            cancelled = not app.done() and not answered()
-            if cancelled:
-                app.cancel()
-            await asyncio.gather(app, return_exceptions=cancelled)
-            return cancelled
+            await self.app(scope, receive_body, send)
+        except asyncio.CancelledError:
+            if not gone.is_set():
+                raise
+            task.uncancel()
+            return True
         finally:
             watcher.cancel()
+        return False
 
     async def _body(self, scope, receive) -> bytes | None:
         """The whole body, or None as soon as it is known to be over the limit."""
