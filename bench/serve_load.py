@@ -11,6 +11,11 @@ Phase 2, the storm: the same clients for --seconds, every third request valid an
 bodies over 1 MiB, texts over 100,000 characters, wrong types, unknown fields and bad thresholds. Passes when
 every bad request gets a 4xx (never a 5xx or a dropped connection), every valid answer equals the answer the
 same text got on a quiet server, and /healthz and /readyz still answer 200 afterwards.
+
+Phase 3, the largest requests (one client): the largest /v1/moderate the limits allow (MAX_SENTENCES_PER_REQUEST
+sentences, as many per text as allowed, at most 100,000 characters each) three times, and one over it (900 KB of
+short lines in 70 items, the request of issue 12); prints
+the time and answer size of each and, for a server started here, the HTTP process's RSS before and after.
 """
 import argparse
 import asyncio
@@ -133,6 +138,34 @@ async def load(host, port, texts, clients: int, seconds: float, storm: bool, exp
             "errors": errors, "mismatches": mismatches, "server_errors": server_errors}
 
 
+def largest(host: str, port: int, pid: int | None) -> str:
+    """Phase 3: the largest legal /v1/moderate, and the 900 KB request of short lines that is refused."""
+    from overclaim.scorer import MAX_SENTENCES_PER_REQUEST, MAX_SENTENCES_PER_TEXT
+
+    rss = lambda: (int(next(line for line in open(f"/proc/{pid}/status") if line.startswith("VmRSS")).split()[1])
+                   // 1024 if pid else None)
+    line = "Zinc may help some people sleep a bit better.\n"  # 2,000 of them fit in 100,000 characters
+    sizes = [MAX_SENTENCES_PER_TEXT] * (MAX_SENTENCES_PER_REQUEST // MAX_SENTENCES_PER_TEXT)
+    sizes.append(MAX_SENTENCES_PER_REQUEST - sum(sizes))
+    legal = json.dumps({"items": [{"text": line * n} for n in sizes if n]}).encode()
+    over = json.dumps({"items": [{"text": "Zinc.\n" * 2_000}] * 70}).encode()
+
+    async def post(body):
+        client = Client(host, port)
+        started = time.perf_counter()
+        status, data = await client.post("/v1/moderate", body)
+        await client.close()
+        return status, time.perf_counter() - started, len(data)
+
+    before = rss()
+    runs = [asyncio.run(post(legal)) for _ in range(3)]
+    refused = asyncio.run(post(over))
+    return (f"largest: {MAX_SENTENCES_PER_REQUEST:,} sentences ({len(legal) / 1e6:.2f} MB): HTTP "
+            f"{'/'.join(str(r[0]) for r in runs)} in {', '.join(f'{r[1]:.2f}' for r in runs)} s, answer "
+            f"{runs[0][2] / 1e6:.1f} MB; 900 KB of short lines ({len(over) / 1e6:.2f} MB): HTTP {refused[0]} in "
+            f"{refused[1]:.2f} s" + (f"; HTTP process RSS {before} -> {rss()} MB" if pid else ""))
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -200,6 +233,7 @@ def main():
         print(f"storm: {storm['valid']} valid requests beside ~{2 * storm['valid']} bad ones; "
               f"valid answers changed: {storm['mismatches']}; bad input answered 5xx or 2xx: "
               f"{storm['server_errors']}; errors {len(storm['errors'])}; healthy after: {healthy}")
+        print(largest(host, int(port), server.pid if server else None))
         for error in sorted(set(quiet["errors"] + storm["errors"]))[:10]:
             print("  ", error)
         ok = not quiet["errors"] and not storm["errors"] and not storm["mismatches"] and healthy

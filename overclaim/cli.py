@@ -10,6 +10,7 @@ import time
 from overclaim import __version__
 from overclaim.batch import BatchError
 from overclaim.check_config import FAIL_ON, FORMATS
+from overclaim.connections import HEADER_TIMEOUT, MAX_CONNECTIONS
 from overclaim.loader import ModelError, load_model
 from overclaim.policy import DECISIONS, PolicyError, ThresholdError, shipped_policies
 from overclaim.scorer import load
@@ -214,8 +215,13 @@ def cmd_serve(args) -> int:
               file=sys.stderr)
         return 2
     load_model(args.model)  # a bad model or policy fails here, in one line, before any worker starts
+    if args.max_connections < 1 or args.header_timeout <= 0:
+        print(f"overclaim: error: need --max-connections >= 1 and --header-timeout > 0, got "
+              f"{args.max_connections} and {args.header_timeout}", file=sys.stderr)
+        return 2
     server.serve(args.host, args.port, args.workers, args.model, _thresholds(args), policy=args.policy,
-                 access_log=args.access_log)
+                 access_log=args.access_log, extra_hosts=args.allowed_host, max_connections=args.max_connections,
+                 header_timeout=args.header_timeout)
     return 0
 
 
@@ -279,6 +285,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     serve.add_argument("--workers", type=int, default=1, help="scoring processes, each with the model (default 1; 2 on a 2-core machine)")
     serve.add_argument("--access-log", action="store_true", help="log one line per request (never the text)")
+    serve.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                       help="a Host name clients may use besides the bound address and localhost (repeatable; "
+                            "needed behind a proxy or DNS name; bound to 0.0.0.0 without it, any Host is answered)")
+    serve.add_argument("--max-connections", type=int, default=MAX_CONNECTIONS,
+                       help=f"open connections at most; the oldest idle one is closed past it (default {MAX_CONNECTIONS})")
+    serve.add_argument("--header-timeout", type=float, default=HEADER_TIMEOUT,
+                       help=f"seconds a connection may take to send its request headers (default {HEADER_TIMEOUT:g})")
     serve.set_defaults(run=cmd_serve)
     info = commands.add_parser("info", help="the package and model versions, digests, thresholds and policies")
     info.add_argument("--json", action="store_true", help="print them as JSON")

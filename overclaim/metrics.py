@@ -13,7 +13,8 @@ LATENCY_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0
 
 
 class Metrics:
-    """Request counts by route and status, a latency histogram by route, and decisions by surface."""
+    """Request counts by route and status, a latency histogram by route, decisions by surface, and the requests
+    (and their scoring jobs) abandoned by their clients."""
 
     def __init__(self, buckets=LATENCY_BUCKETS):
         self.buckets = tuple(buckets)
@@ -21,6 +22,8 @@ class Metrics:
         self._requests = Counter()
         self._latency = {}
         self._decisions = Counter()
+        self._cancelled = 0
+        self._dropped = Counter()
 
     def observe_request(self, route: str, method: str, status: int, seconds: float) -> None:
         """Count one finished request and its latency."""
@@ -34,6 +37,17 @@ class Metrics:
         """Count the decisions a route returned."""
         with self._lock:
             self._decisions.update((route, d) for d in decisions)
+
+    def observe_cancelled(self) -> None:
+        """Count a request whose client went away before its answer."""
+        with self._lock:
+            self._cancelled += 1
+
+    def observe_dropped(self, stage: str) -> None:
+        """Count a job of such a request: ``queued`` when dropped before scoring, ``scoring`` when its answer was
+        thrown away."""
+        with self._lock:
+            self._dropped[stage] += 1
 
     def render(self) -> str:
         """The metrics as Prometheus text."""
@@ -55,4 +69,12 @@ class Metrics:
                       "# TYPE overclaim_decisions_total counter"]
             for (route, decision), count in sorted(self._decisions.items()):
                 lines.append(f'overclaim_decisions_total{{route="{route}",decision="{decision}"}} {count}')
+            lines += ["# HELP overclaim_cancelled_requests_total Requests whose client went away before the answer.",
+                      "# TYPE overclaim_cancelled_requests_total counter",
+                      f"overclaim_cancelled_requests_total {self._cancelled}",
+                      "# HELP overclaim_abandoned_jobs_total Scoring jobs of such requests, by the stage they "
+                      "were at: queued (never scored) or scoring (answer discarded).",
+                      "# TYPE overclaim_abandoned_jobs_total counter"]
+            for stage in ("queued", "scoring"):
+                lines.append(f'overclaim_abandoned_jobs_total{{stage="{stage}"}} {self._dropped[stage]}')
         return "\n".join(lines) + "\n"

@@ -19,6 +19,10 @@ from overclaim.sentences import sentence_spans
 # Most serious first: a document's citation is the most serious among its sentences.
 CITATION_SEVERITY = ("unverifiable", "vague", "verifiable", "none")
 MAX_CHARS = 100_000
+# Sentences one HTTP request may bring, per text and in all: work and answer size grow with sentences, not
+# characters (100,000 characters of one-word lines are 50,000 sentences). A 100 KB article has ~1,300.
+MAX_SENTENCES_PER_TEXT = 2_000
+MAX_SENTENCES_PER_REQUEST = 5_000
 # JSON may carry "\ud800" alone; such a character cannot be written as UTF-8, so it becomes U+FFFD (one for one,
 # offsets unchanged) before anything else sees it.
 LONE_SURROGATE = re.compile("[\ud800-\udfff]")

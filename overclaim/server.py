@@ -2,8 +2,10 @@
 
 Routes: the paste-and-score page at ``/`` (its assets under ``/static``), ``POST /v1/score``,
 ``POST /v1/moderate``, ``GET /v1/policies``, ``GET /healthz``, ``GET /readyz``, ``GET /metrics`` and the OpenAPI docs at ``/docs``
-(served from the package, so they work offline). Bad input is a 400, 413 or 422 with a one-line ``error``, never
-a 500. Request texts are neither logged nor stored.
+(served from the package, so they work offline). Bad input is a 400, 413, 415 or 422 with a one-line ``error``,
+never a 500. Request texts are neither logged nor stored. Only this server's own pages may call it from a browser
+(Host, Origin and Content-Type are checked), and every answer carries headers that keep other sites from framing
+or re-typing it.
 """
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import time
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
@@ -22,17 +25,27 @@ from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validat
 from starlette.exceptions import HTTPException
 
 from overclaim import __version__
-from overclaim.batching import MicroBatcher
+from overclaim.batching import MicroBatcher, NotReady, TooManySentences
+from overclaim.connections import HEADER_TIMEOUT, MAX_CONNECTIONS, bounded_protocol
 from overclaim.metrics import Metrics
 from overclaim.moderation import record, to_json
 from overclaim.policy import ThresholdError, check_thresholds, load_policy, shipped_policies
-from overclaim.scorer import MAX_CHARS
+from overclaim.scorer import MAX_CHARS, MAX_SENTENCES_PER_REQUEST, MAX_SENTENCES_PER_TEXT
 
 WEB_DIR = Path(__file__).resolve().parent / "web"  # the paste-and-score page, shipped in the package
 MAX_BODY_BYTES = 1 << 20
 MAX_ITEMS = 256
 ROUTES = ("/v1/score", "/v1/moderate", "/v1/policies", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/",
           "/static/app.js", "/static/style.css")
+LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
+PROBES = ("/healthz", "/readyz")  # answered whatever the Host: probes use the pod's address, and they reveal nothing
+# Same-origin only; the Swagger UI and ReDoc pages start themselves with inline scripts and styles.
+CSP = "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+DOCS_CSP = ("default-src 'self'; script-src 'self' 'unsafe-inline'; style-src 'self' 'unsafe-inline'; "
+            "img-src 'self' data:; worker-src 'self' blob:; frame-ancestors 'none'; base-uri 'none'")
+DOCS_PAGES = ("/docs", "/docs/oauth2-redirect", "/redoc")
+SECURITY_HEADERS = [(b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY"),
+                    (b"referrer-policy", b"no-referrer")]
 
 
 def _within_limit(text: str) -> str:
@@ -136,7 +149,7 @@ class _JSON(JSONResponse):
         return to_json(content).encode("utf-8")
 
 
-def _error(status: int, message: str, **extra) -> JSONResponse:
+def _error(status: int, message: str, /, **extra) -> JSONResponse:
     return _JSON({"error": message, **extra}, status_code=status)
 
 
@@ -154,40 +167,119 @@ def _describe(errors) -> str:
     return "; ".join(parts) + (f"; and {more} more" if more > 0 else "")
 
 
-class _Gate:
-    """ASGI middleware in front of every route: per-route metrics; a 413 for bodies over ``MAX_BODY_BYTES``
-    (announced or streamed); and the API's bodies read as JSON whatever their declared type (``curl -d`` says
-    form-urlencoded), so a body that is not JSON gets the 400 that says so."""
+def _hostname(host: str) -> str:
+    """``example.org`` of ``example.org:8000``; ``::1`` of ``[::1]:8000``."""
+    host = host.strip().lower()
+    if host.startswith("["):
+        return host[1:].partition("]")[0]
+    return host.rpartition(":")[0] if host.count(":") == 1 else host
 
-    def __init__(self, app, metrics: Metrics, max_bytes: int = MAX_BODY_BYTES):
-        self.app, self.metrics, self.max_bytes = app, metrics, max_bytes
+
+def allowed_hosts(bound: str, extra=()) -> frozenset[str] | None:
+    """The ``Host`` names a server bound to ``bound`` answers: loopback names, the bound address and ``extra``;
+    ``None`` (any) for a wildcard address without ``extra``, where the names clients use are not known."""
+    if bound in ("0.0.0.0", "::", "") and not extra:
+        return None
+    return frozenset({*LOOPBACK_HOSTS, _hostname(bound), *map(_hostname, extra)})
+
+
+class _Gate:
+    """ASGI middleware in front of every route: per-route metrics; security headers on every answer; a 400 for a
+    ``Host`` not in ``hosts`` (DNS rebinding), a 403 for a POST from another origin, a 415 for an API body not
+    declared JSON (which a cross-origin page cannot send without the browser asking first); a 413 for bodies over
+    ``MAX_BODY_BYTES`` (announced or streamed); and the request cancelled when its client goes away."""
+
+    def __init__(self, app, metrics: Metrics, max_bytes: int = MAX_BODY_BYTES, hosts=None):
+        self.app, self.metrics, self.max_bytes, self.hosts = app, metrics, max_bytes, hosts
 
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
         started = time.perf_counter()
         route = scope["path"] if scope["path"] in ROUTES else "other"
-        status = 500
+        status, answered = 500, False
+        csp = (DOCS_CSP if scope["path"] in DOCS_PAGES else CSP).encode()
+
+        def observe():
+            self.metrics.observe_request(route, scope["method"], status, time.perf_counter() - started)
 
         async def send_counting(message):
-            nonlocal status
+            nonlocal status, answered
             if message["type"] == "http.response.start":
                 status = message["status"]
+                message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS,
+                                                  (b"content-security-policy", csp)]}
             await send(message)
+            if message["type"] == "http.response.body" and not message.get("more_body"):
+                answered = True
+                observe()  # now, before a client that got its answer can ask /metrics
 
         try:
-            body = await self._body(scope, receive)
+            refused = self._refusal(scope)
+            body = None if refused else await self._body(scope, receive)
             if body is None:
-                response = _error(413, f"request body is over the limit of {self.max_bytes:,} bytes; "
-                                       f"send at most {MAX_ITEMS} items of at most {MAX_CHARS:,} characters")
-                await response(scope, receive, send_counting)
+                refused = refused or (413, f"request body is over the limit of {self.max_bytes:,} bytes; send at "
+                                           f"most {MAX_ITEMS} items of at most {MAX_CHARS:,} characters")
+                await _error(*refused)(scope, receive, send_counting)
                 return
-            if scope["path"].startswith("/v1/"):
-                headers = [(k, v) for k, v in scope["headers"] if k != b"content-type"]
-                scope = {**scope, "headers": [*headers, (b"content-type", b"application/json")]}
-            await self.app(scope, _replay(body, receive), send_counting)
+            if await self._answer(scope, body, receive, send_counting, lambda: answered):
+                status = 499  # nginx's code for a client that closed the connection before the answer
+                self.metrics.observe_cancelled()
         finally:
-            self.metrics.observe_request(route, scope["method"], status, time.perf_counter() - started)
+            if not answered:
+                observe()
+
+    def _refusal(self, scope) -> tuple[int, str] | None:
+        """The status and error for a request this server must not answer, if it is one."""
+        headers = dict(scope["headers"])
+        host = headers.get(b"host", b"").decode("latin-1")
+        if self.hosts is not None and _hostname(host) not in self.hosts and scope["path"] not in PROBES:
+            return 400, (f"this server does not answer to Host '{host}'; its operator can allow it with "
+                         "'overclaim serve --allowed-host NAME'")
+        if scope["method"] in ("GET", "HEAD"):
+            return None
+        origin = headers.get(b"origin")
+        if origin is not None and urlsplit(origin.decode("latin-1")).netloc.lower() != host.lower():
+            return 403, (f"cross-origin request from {origin.decode('latin-1')} refused: call the API from a "
+                         "server, or from the page this server serves")
+        kind = headers.get(b"content-type", b"").split(b";")[0].strip().lower()
+        if scope["path"].startswith("/v1/") and kind != b"application/json":
+            return 415, ("request body must be declared JSON: send 'Content-Type: application/json' "
+                         "(curl: -H 'Content-Type: application/json')")
+        return None
+
+    async def _answer(self, scope, body: bytes, receive, send, answered) -> bool:
+        """Run the app on ``body``; if the client goes away before the answer is sent (``answered()``), cancel the
+        app (its queued scoring is dropped) and return True."""
+        task, gone, first = asyncio.current_task(), asyncio.Event(), True
+
+        async def receive_body():
+            nonlocal first
+            if first:
+                first = False
+                return {"type": "http.request", "body": body, "more_body": False}
+            await gone.wait()
+            return {"type": "http.disconnect"}
+
+        async def watch():
+            while (await receive())["type"] != "http.disconnect":
+                pass
+            if not answered():
+                gone.set()
+                task.cancel()
+
+        # One task watches the connection; the app runs in this one, which the watcher cancels.
+        watcher = asyncio.create_task(watch())
+        try:
+            await self.app(scope, receive_body, send)
+        except asyncio.CancelledError:
+            if not gone.is_set():
+                raise
+            task.uncancel()
+            return True
+        finally:
+            watcher.cancel()
+        return False
 
     async def _body(self, scope, receive) -> bytes | None:
         """The whole body, or None as soon as it is known to be over the limit."""
@@ -208,25 +300,13 @@ class _Gate:
         return b"".join(chunks)
 
 
-def _replay(body: bytes, receive):
-    sent = False
-
-    async def replayed():
-        nonlocal sent
-        if sent:
-            return await receive()
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return replayed
-
-
-def create_app(model_path=None, thresholds=None, workers: int = 1, policy=None):
+def create_app(model_path=None, thresholds=None, workers: int = 1, policy=None, hosts=None):
     """The ASGI app: at startup, ``workers`` scoring processes each load the model in ``model_path`` (the
-    bundled one by default) and ``policy`` (``default`` when ``None``); the server takes requests once all have."""
+    bundled one by default) and ``policy`` (``default`` when ``None``); the server takes requests once all have.
+    ``hosts`` are the ``Host`` names it answers (any when ``None``; see :func:`allowed_hosts`)."""
     metrics = Metrics()
     policy = load_policy(policy)
-    batcher = MicroBatcher(model_path, thresholds, workers, policy=policy)
+    batcher = MicroBatcher(model_path, thresholds, workers, policy=policy, on_cancel=metrics.observe_dropped)
     policies = [load_policy(name) for name in shipped_policies()]
     if policy.name not in shipped_policies():
         policies.insert(0, policy)
@@ -240,8 +320,12 @@ def create_app(model_path=None, thresholds=None, workers: int = 1, policy=None):
         batcher.close()
 
     app = FastAPIOffline(title="overclaim", version=__version__, lifespan=lifespan,
-                         description="Scores health-supplement text for overclaiming risk.")
-    app.add_middleware(_Gate, metrics=metrics)
+                         description="Scores health-supplement text for overclaiming risk. Limits: a body of at "
+                                     f"most {MAX_BODY_BYTES:,} bytes (413), at most {MAX_ITEMS} items (422), "
+                                     f"{MAX_CHARS:,} characters and {MAX_SENTENCES_PER_TEXT:,} sentences per text "
+                                     f"(422), {MAX_SENTENCES_PER_REQUEST:,} sentences per request (413); bodies "
+                                     "declared `Content-Type: application/json` (415).")
+    app.add_middleware(_Gate, metrics=metrics, hosts=hosts)
 
     @app.exception_handler(RequestValidationError)
     async def invalid_request(request: Request, error: RequestValidationError):
@@ -254,6 +338,19 @@ def create_app(model_path=None, thresholds=None, workers: int = 1, policy=None):
         # FastAPI's only 400 is a body it could not parse at all (JSON nested too deep, say).
         message = "request body is not valid JSON" if error.status_code == 400 else str(error.detail)
         return _error(error.status_code, message)
+
+    @app.exception_handler(TooManySentences)
+    async def too_many_sentences(request: Request, error: TooManySentences):
+        if error.index is None:
+            return _error(413, f"more than {MAX_SENTENCES_PER_REQUEST:,} sentences in the request, the limit; "
+                               "send fewer or shorter items per request")
+        where = "text" if request.url.path == "/v1/score" else f"items.{error.index}.text"
+        return _error(422, f"{where}: {error.count:,} sentences, over the limit of {MAX_SENTENCES_PER_TEXT:,} per "
+                           "text; split it, or score files with 'overclaim batch'")
+
+    @app.exception_handler(NotReady)
+    async def not_ready(request: Request, error: NotReady):
+        return _error(503, f"not scored: {error}")
 
     @app.exception_handler(Exception)
     async def internal_error(request: Request, error: Exception):
@@ -285,9 +382,13 @@ def create_app(model_path=None, thresholds=None, workers: int = 1, policy=None):
     async def healthz():
         return {"status": "ok"}
 
-    @app.api_route("/readyz", methods=["GET", "HEAD"], summary="Every scoring process has loaded the model: its version, sha256, thresholds")
+    @app.api_route("/readyz", methods=["GET", "HEAD"], summary="200 while every scoring process is up with the model "
+                                                               "whose version, sha256 and thresholds it reports; 503 otherwise")
     async def readyz():
-        return {"status": "ready", "workers": workers, "model": batcher.model}
+        if await batcher.check():
+            return {"status": "ready", "workers": workers, "model": batcher.model}
+        return _error(503, f"not ready: {batcher.not_ready_reason()}", status="unavailable", workers=workers,
+                      model=batcher.model)
 
     @app.api_route("/metrics", methods=["GET", "HEAD"], summary="Prometheus metrics", response_class=PlainTextResponse)
     async def prometheus():
@@ -303,9 +404,21 @@ def create_app(model_path=None, thresholds=None, workers: int = 1, policy=None):
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, model_path=None, thresholds=None,
-          access_log: bool = False, policy=None) -> None:
-    """Run the service until interrupted: one HTTP process, ``workers`` scoring processes."""
+          access_log: bool = False, policy=None, extra_hosts=(), max_connections: int = MAX_CONNECTIONS,
+          header_timeout: float = HEADER_TIMEOUT) -> None:
+    """Run the service until interrupted: one HTTP process, ``workers`` scoring processes; it answers the ``Host``
+    names of :func:`allowed_hosts` and holds at most ``max_connections`` connections (see
+    :mod:`overclaim.connections`)."""
+    import resource
+
     import uvicorn
 
-    uvicorn.run(create_app(model_path, thresholds, workers, policy), host=host, port=port, access_log=access_log,
-                log_level="info", timeout_graceful_shutdown=10)
+    # Each connection is a file descriptor: make room for the cap and the pool's pipes, as far as the system allows.
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = max_connections + 256
+    if soft != resource.RLIM_INFINITY and soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard),
+                                                    hard))
+    uvicorn.run(create_app(model_path, thresholds, workers, policy, allowed_hosts(host, extra_hosts)), host=host,
+                port=port, access_log=access_log, log_level="info", timeout_graceful_shutdown=10,
+                http=bounded_protocol(max_connections, header_timeout))

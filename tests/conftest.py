@@ -46,6 +46,8 @@ class LiveServer:
         connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
         try:
             headers = headers or {}
+            if body is not None:
+                headers = {"Content-Type": "application/json", **headers}
             connection.request(method, path, body=body, headers=headers,
                                encode_chunked=headers.get("Transfer-Encoding") == "chunked")
             reply = connection.getresponse()

@@ -13,7 +13,8 @@ import sys
 import pytest
 
 from conftest import BIN
-from overclaim.scorer import MAX_CHARS
+from overclaim.scorer import MAX_CHARS, MAX_SENTENCES_PER_TEXT
+from overclaim.sentences import sentence_spans
 
 N = MAX_CHARS
 
@@ -92,9 +93,13 @@ def test_moderate_and_batch_score_every_adversarial_string(tmp_path):
 
 
 def test_the_http_service_scores_every_adversarial_string(server):
+    """Or refuses it in one line when it has more sentences than a request may bring."""
     for name, text in ADVERSARIAL.items():
         status, _, body = server.post("/v1/score", {"text": text})
-        assert status == 200, (name, body)
+        if len(sentence_spans(text)) > MAX_SENTENCES_PER_TEXT:
+            assert status == 422 and "sentences, over the limit" in body["error"], (name, body)
+        else:
+            assert status == 200, (name, body)
 
 
 CLAIMS = [

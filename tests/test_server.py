@@ -1,14 +1,20 @@
 """The HTTP service, started for real on a loopback port (see the ``server`` fixture in conftest)."""
 import json
 import os
+import resource
+import shutil
 import signal
+import socket
 import subprocess
 import time
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
 
 import pytest
 
 from conftest import BIN, running_server
-from overclaim.loader import load_model
+from overclaim.loader import BUNDLED_DIR, load_model, sha256_of
+from overclaim.scorer import MAX_CHARS, MAX_SENTENCES_PER_REQUEST, MAX_SENTENCES_PER_TEXT
 
 CLAIM = "Our turmeric cures arthritis and has no side effects."
 MILD = "Magnesium may help some people fall asleep, though trials are small."
@@ -130,8 +136,30 @@ def test_a_lone_surrogate_is_scored_not_a_500(server):
 
 
 def test_a_text_of_exactly_the_limit_is_scored(server):
-    status, _, body = server.post("/v1/score", {"text": "Zinc may help. " * 6666 + "x" * 10})
-    assert status == 200 and body["truncated"] is False
+    sentence = "Zinc may help some people sleep better at night, and trials are small. "
+    text = sentence * (MAX_CHARS // len(sentence)) + "x" * (MAX_CHARS % len(sentence))
+    status, _, body = server.post("/v1/score", {"text": text})
+    assert status == 200 and body["truncated"] is False and len(text) == MAX_CHARS
+
+
+def test_unbounded_work_sentences_past_a_limit_get_422_per_text_and_413_per_request(server):
+    """Regression (issue 12, item 3): 900 KB of short lines in one request took 26 s of a scoring process and a
+    72 MB answer; sentences are now capped per text and per request, and counted before any is scored."""
+    lines = lambda n: "Zinc may help.\n" * n
+    status, _, body = server.post("/v1/score", {"text": lines(MAX_SENTENCES_PER_TEXT)})
+    assert status == 200 and len(body["sentences"]) == MAX_SENTENCES_PER_TEXT
+    status, _, reply = server.post("/v1/score", {"text": lines(MAX_SENTENCES_PER_TEXT + 1)})
+    assert status == 422 and reply["error"].startswith(f"text: {MAX_SENTENCES_PER_TEXT + 1:,} sentences, over")
+    items = [{"text": CLAIM}, {"text": lines(MAX_SENTENCES_PER_TEXT + 1)}]
+    status, _, reply = server.post("/v1/moderate", {"items": items})
+    assert status == 422 and reply["error"].startswith("items.1.text: ")
+    count = MAX_SENTENCES_PER_REQUEST // MAX_SENTENCES_PER_TEXT + 1
+    status, _, reply = server.post("/v1/moderate", {"items": [{"text": lines(MAX_SENTENCES_PER_TEXT)}] * count})
+    assert status == 413 and f"more than {MAX_SENTENCES_PER_REQUEST:,} sentences" in reply["error"]
+    # the limits are documented where clients read them
+    description = server.request("GET", "/openapi.json")[2]["info"]["description"]
+    assert f"{MAX_SENTENCES_PER_TEXT:,} sentences per text" in description
+    assert f"{MAX_SENTENCES_PER_REQUEST:,} sentences per request" in description
 
 
 def test_bodies_over_one_mebibyte_get_413_announced_or_streamed(server):
@@ -143,11 +171,50 @@ def test_bodies_over_one_mebibyte_get_413_announced_or_streamed(server):
     assert status == 413
 
 
-def test_any_declared_content_type_is_read_as_json(server):
-    """curl -d sends form-urlencoded; the body is still JSON and is read as such."""
-    status, _, body = server.post("/v1/score", b'{"text": "Zinc cures colds."}',
-                                  headers={"Content-Type": "application/x-www-form-urlencoded"})
-    assert status == 200 and body["decision"] in ("review", "block")
+@pytest.mark.parametrize("kind", ["application/x-www-form-urlencoded", "text/plain", "multipart/form-data", None])
+def test_cross_origin_post_a_body_not_declared_json_gets_415(server, kind):
+    """Regression (issue 12, item 8): every body was read as JSON, so a page on any site could POST one as a "simple"
+    request (form-urlencoded, text/plain, multipart or no type) that the browser sends without asking first."""
+    status, _, reply = server.post("/v1/score", b'{"text": "Zinc cures colds."}',
+                                   headers={"Content-Type": kind} if kind else {"Content-Type": ""})
+    assert status == 415 and "Content-Type: application/json" in reply["error"]
+    status, _, _ = server.post("/v1/score", b'{"text": "Zinc cures colds."}',
+                               headers={"Content-Type": "application/json; charset=utf-8"})
+    assert status == 200
+
+
+def test_cross_origin_post_from_another_origin_gets_403(server):
+    """Regression (issue 12, item 8): a page on another site could POST to the service."""
+    for origin in ("http://evil.example", "null", f"http://127.0.0.1:{server.port + 1}"):
+        status, _, reply = server.post("/v1/score", {"text": CLAIM}, headers={"Origin": origin})
+        assert status == 403 and origin in reply["error"] and "\n" not in reply["error"]
+    status, _, body = server.post("/v1/score", {"text": CLAIM}, headers={"Origin": server.url})
+    assert status == 200 and body["decision"] == "block"
+
+
+def test_dns_rebinding_a_host_header_not_allowed_gets_400(server):
+    """Regression (issue 12, item 8): bound to loopback, the service answered any Host, so a site whose name was
+    re-pointed at 127.0.0.1 could read its answers."""
+    for path in ("/metrics", "/v1/policies", "/"):
+        status, _, reply = server.request("GET", path, headers={"Host": f"evil.example:{server.port}"})
+        assert status == 400 and "--allowed-host" in reply["error"]
+    for host in (f"localhost:{server.port}", f"[::1]:{server.port}", "127.0.0.1"):
+        assert server.request("GET", "/metrics", headers={"Host": host})[0] == 200
+    # probes come with the pod's address as Host
+    assert server.request("GET", "/healthz", headers={"Host": "10.1.2.3:8000"})[0] == 200
+
+
+@pytest.mark.parametrize("path, method", [("/", "GET"), ("/healthz", "GET"), ("/v1/score", "POST"),
+                                          ("/nowhere", "GET"), ("/docs", "GET"), ("/static/app.js", "GET")])
+def test_missing_security_headers_every_answer_carries_them(server, path, method):
+    """Regression (issue 12, item 8): no Content-Security-Policy, X-Content-Type-Options or X-Frame-Options."""
+    _, headers, _ = server.request(method, path, {"text": CLAIM} if method == "POST" else None)
+    headers = {k.lower(): v for k, v in headers.items()}
+    assert headers["x-content-type-options"] == "nosniff" and headers["x-frame-options"] == "DENY"
+    assert headers["referrer-policy"] == "no-referrer"
+    policy = headers["content-security-policy"]
+    assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy
+    assert ("'unsafe-inline'" in policy) == (path == "/docs")  # Swagger UI starts with an inline script
 
 
 def test_unknown_routes_and_methods_get_json_errors(server):
@@ -216,3 +283,150 @@ def test_scoring_processes_end_with_the_server(tmp_path, stop):
     while any(os.path.exists(f"/proc/{pid}") for pid in scoring) and time.monotonic() < deadline:
         time.sleep(0.2)
     assert not any(os.path.exists(f"/proc/{pid}") for pid in scoring)
+
+
+def _metric(live, name: str) -> float:
+    text = live.request("GET", "/metrics")[2]
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name))
+
+
+def _wait_for(check, seconds: float = 60):
+    """Poll ``check`` until it is true (a guard against hangs, not a timing assertion)."""
+    deadline = time.monotonic() + seconds
+    while not check():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.1)
+
+
+def _raw_post(live, path: str, payload) -> socket.socket:
+    body = json.dumps(payload).encode()
+    sock = socket.create_connection(("127.0.0.1", live.port))
+    sock.sendall(f"POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                 f"Content-Length: {len(body)}\r\n\r\n".encode() + body)
+    return sock
+
+
+@contextmanager
+def _stopped(pid: int):
+    """The scoring process ``pid`` paused (SIGSTOP), so that requests pile up in the queue, then resumed."""
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        os.kill(pid, signal.SIGCONT)
+
+
+def test_unbounded_work_of_a_client_that_went_away_is_dropped_unscored(tmp_path):
+    """Regression (issue 12, item 3): abandoned requests were still scored."""
+    with running_server([BIN, "serve", "--workers", "1"], tmp_path) as live, ThreadPoolExecutor(4) as pool:
+        [scoring] = _children(live.process.pid)
+        with _stopped(scoring):
+            first = pool.submit(live.post, "/v1/score", {"text": CLAIM})  # takes the one scoring process
+            time.sleep(0.5)
+            heavy = {"items": [{"text": "Zinc may help.\n" * 1000}] * 4}
+            abandoned = [_raw_post(live, "/v1/moderate", heavy) for _ in range(3)]
+            time.sleep(1.0)  # read and queued behind the first
+            for sock in abandoned:
+                sock.close()
+            _wait_for(lambda: _metric(live, "overclaim_cancelled_requests_total") == 3)
+        assert first.result(timeout=60)[0] == 200
+        _wait_for(lambda: _metric(live, 'overclaim_abandoned_jobs_total{stage="queued"}') == 3)
+        assert _metric(live, 'overclaim_requests_total{route="/v1/moderate",method="POST",status="499"}') == 3
+        assert live.post("/v1/score", {"text": CLAIM})[0] == 200
+
+
+def test_unbounded_work_one_failing_job_does_not_fail_the_jobs_batched_with_it(tmp_path):
+    """Regression (issue 12, item 3): an innocent request batched with a failing one got a 500. The failure is real:
+    the scoring process is held to 8 MB more memory than it has (RLIMIT_DATA), which a 4,000-sentence request needs
+    and a one-sentence request does not."""
+    with running_server([BIN, "serve", "--workers", "1"], tmp_path) as live, ThreadPoolExecutor(4) as pool:
+        [scoring] = _children(live.process.pid)
+        with _stopped(scoring):
+            first = pool.submit(live.post, "/v1/score", {"text": MILD})  # takes the one scoring process
+            time.sleep(0.5)
+            lines = "Zinc may help some people sleep better at night.\n" * MAX_SENTENCES_PER_TEXT
+            heavy = pool.submit(live.post, "/v1/moderate", {"items": [{"text": lines}] * 2})
+            time.sleep(0.5)
+            innocent = pool.submit(live.post, "/v1/score", {"text": CLAIM})
+            time.sleep(0.5)  # both queued: the scoring process takes them in one batch when the first is done
+            with open(f"/proc/{scoring}/status") as status:
+                data = int(next(line for line in status if line.startswith("VmData:")).split()[1]) * 1024
+            resource.prlimit(scoring, resource.RLIMIT_DATA, (data + (8 << 20), resource.RLIM_INFINITY))
+        assert first.result(timeout=60)[0] == 200
+        status, _, body = innocent.result(timeout=60)
+        assert status == 200 and body["decision"] == "block"
+        status, _, reply = heavy.result(timeout=60)
+        assert status == 500 and "\n" not in reply["error"]
+        resource.prlimit(scoring, resource.RLIMIT_DATA, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
+        assert live.post("/v1/moderate", {"items": [{"text": lines}] * 2})[0] == 200
+
+
+def test_readiness_lies_readyz_is_503_while_the_scoring_processes_restart(tmp_path):
+    """Regression (issue 12, item 6): /readyz stayed 200 while the pool was rebuilt."""
+    with running_server([BIN, "serve", "--workers", "1"], tmp_path) as live:
+        [scoring] = _children(live.process.pid)
+        os.kill(scoring, signal.SIGKILL)
+        _wait_for(lambda: live.request("GET", "/readyz")[0] == 503, 10)
+        status, _, body = live.request("GET", "/readyz")
+        assert status in (200, 503) and body["model"]["sha256"] == load_model().meta["sha256"]
+        _wait_for(lambda: live.request("GET", "/readyz")[0] == 200)
+        assert live.post("/v1/score", {"text": CLAIM})[0] == 200
+        assert _children(live.process.pid) != [scoring]
+
+
+@pytest.mark.parametrize("change", ["overwritten", "replaced with its meta.json"])
+def test_readiness_lies_a_changed_model_file_is_refused_not_served_as_500s(tmp_path, change):
+    """Regression (issue 12, item 6): a model file changed under a running server gave 500s with /readyz 200.
+    Overwritten: the artifact no longer matches meta.json. Replaced with its meta.json: a consistent model, but not
+    the one the server reports."""
+    model = tmp_path / "model"
+    model.mkdir()
+    for name in ("meta.json", "overclaim.joblib"):
+        shutil.copy(BUNDLED_DIR / name, model / name)
+    with running_server([BIN, "serve", "--workers", "1", "--model", model], tmp_path) as live:
+        sha256 = live.request("GET", "/readyz")[2]["model"]["sha256"]
+        with open(model / "overclaim.joblib", "ab") as artifact:
+            artifact.write(b"\0" * 16)
+        if change == "replaced with its meta.json":
+            meta = json.loads((model / "meta.json").read_text())
+            meta["sha256"] = sha256_of(model / "overclaim.joblib")
+            (model / "meta.json").write_text(json.dumps(meta))
+        assert live.post("/v1/score", {"text": CLAIM})[0] == 200  # the running process keeps its model
+        os.kill(_children(live.process.pid)[0], signal.SIGKILL)
+        _wait_for(lambda: live.request("GET", "/readyz")[0] == 503, 10)
+        _wait_for(lambda: "refused" in live.request("GET", "/readyz")[2]["error"])
+        status, _, body = live.request("GET", "/readyz")
+        assert status == 503 and body["model"]["sha256"] == sha256 and "\n" not in body["error"]
+        for _ in range(3):
+            status, _, reply = live.post("/v1/score", {"text": CLAIM})
+            assert status == 503 and "refused the model" in reply["error"]
+        assert live.request("GET", "/readyz")[0] == 503
+    refusals = [line for line in live.log.read_text().splitlines() if "refused the model" in line]
+    assert len(refusals) == 1 and "Traceback" not in live.log.read_text()
+
+
+def test_idle_connections_exhaust_file_descriptors_no_more_they_are_capped_and_timed_out(tmp_path):
+    """Regression (issue 12, item 8): 20,200 idle connections exhausted the server's file descriptors: none was
+    ever closed and there was no cap. Also: --allowed-host adds a Host name the server answers."""
+    args = [BIN, "serve", "--workers", "1", "--max-connections", "50", "--header-timeout", "2",
+            "--allowed-host", "overclaim.example"]
+    with running_server(args, tmp_path) as live:
+        descriptors = lambda: len(os.listdir(f"/proc/{live.process.pid}/fd"))
+        before = descriptors()
+        idle = []
+        for number in range(300):
+            sock = socket.create_connection(("127.0.0.1", live.port))
+            if number % 2:  # slowloris: a request line and part of the headers, never finished
+                sock.sendall(b"GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Slow: ")
+            idle.append(sock)
+        assert live.request("GET", "/healthz")[0] == 200  # the oldest idle connections made room
+        assert live.request("GET", "/metrics", headers={"Host": "overclaim.example"})[0] == 200
+        assert descriptors() <= before + 50 + 5
+        for sock in idle:  # every idle socket is closed by the server within the header timeout
+            sock.settimeout(30)
+            try:
+                assert sock.recv(1024) == b""
+            except ConnectionResetError:
+                pass
+            sock.close()
+        assert live.request("GET", "/healthz")[0] == 200
