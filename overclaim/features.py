@@ -184,6 +184,50 @@ EFFECT_CUES = ("treat_verb", "support_verb", "can_claim", "causal", "drug_substi
 _CONJUNCTIONS = ("disease_effect", "function_effect")
 _SHAPE = ("question", "exclamation", "all_caps_words", "length")
 
+# Each cue in words a moderator can act on: the page shows a sentence's top terms with these.
+CUE_DESCRIPTIONS: dict[str, str] = {
+    "negated_claim": "a claim word under a negation (\"not shown to\")",
+    "attributed_claim": "a claim word after a distancing attribution (\"it is claimed that\")",
+    "hedge_modal": "hedging words (may, might, suggests)",
+    "evidence_limit": "limits of the evidence (preliminary, small, in mice)",
+    "scope_limit": "limits of scope (some people, in some cases)",
+    "booster": "boosting words (proven, guaranteed, miracle)",
+    "authority": "appeals to authority (doctors recommend, experts agree)",
+    "absolute_safety": "promises of safety (no side effects, completely safe)",
+    "disease": "a disease or symptom named",
+    "treat_verb": "treat, cure or prevent words",
+    "drug_class": "drug-class words (antidepressant, painkiller)",
+    "drug_substitute": "offered instead of, or compared with, a medicine",
+    "support_verb": "support or promote words",
+    "first_person": "first-person words (I, my)",
+    "negation": "negation words (not, no, never)",
+    "can_claim": "\"can help\"-style claims",
+    "warning": "warning or caution words",
+    "disclaimer": "a disclaimer (not evaluated by the FDA, not intended to)",
+    "nutrient_function": "authorised nutrient-function wording (contributes to the normal)",
+    "correlational": "correlational wording (associated with, linked to)",
+    "causal": "causal wording (causes, leads to, reduces)",
+    "attribution": "attribution (according to, users report)",
+    "doxastic": "belief or expectation (believed, expected)",
+    "open_question": "an open question (more research is needed)",
+    "cite:doi": "a DOI",
+    "cite:pmid": "a PubMed id",
+    "cite:url": "a web address",
+    "cite:clinical_trial": "a clinical-trial registry number",
+    "cite:author_year": "an author and a year",
+    "cite:volume_pages": "a volume and pages",
+    "cite:journal": "a journal named",
+    "cite:institution": "an institution named",
+    "cite:vague": "unnamed evidence (studies show)",
+    "cite:evidence_hint": "a hint of evidence (research, a study)",
+    "disease_effect": "an effect claimed on a disease",
+    "function_effect": "an effect claimed on a body function",
+    "question": "a question",
+    "exclamation": "an exclamation",
+    "all_caps_words": "words in capitals",
+    "length": "the sentence's length",
+}
+
 
 def cue_counts(masked_text: str, scopes: bool = True) -> dict[str, int]:
     """How often each cue of :data:`CUES` and each citation cue kind (``cite:<kind>``) occurs in a text already

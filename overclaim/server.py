@@ -1,7 +1,7 @@
 """The HTTP service behind ``overclaim serve``: FastAPI on uvicorn, the model loaded once per scoring process.
 
 Routes: the paste-and-score page at ``/`` (its assets under ``/static``), ``POST /v1/score``,
-``POST /v1/moderate``, ``GET /v1/policies``, ``GET /healthz``, ``GET /readyz``, ``GET /metrics`` and the OpenAPI docs at ``/docs``
+``POST /v1/moderate``, ``GET /v1/policies``, ``GET /v1/model``, ``GET /healthz``, ``GET /readyz``, ``GET /metrics`` and the OpenAPI docs at ``/docs``
 (served from the package, so they work offline). Bad input is a 400, 413, 415 or 422 with a one-line ``error``,
 never a 500. Request texts are neither logged nor stored. Only this server's own pages may call it from a browser
 (Host, Origin and Content-Type are checked), and every answer carries headers that keep other sites from framing
@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import time
 from contextlib import asynccontextmanager
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any, Literal
 from urllib.parse import urlsplit
@@ -27,15 +28,17 @@ from starlette.exceptions import HTTPException
 from overclaim import __version__
 from overclaim.batching import MicroBatcher, NotReady, TooManySentences
 from overclaim.connections import HEADER_TIMEOUT, MAX_CONNECTIONS, bounded_protocol
+from overclaim.features import CUE_DESCRIPTIONS
 from overclaim.metrics import Metrics
 from overclaim.moderation import record, to_json
 from overclaim.policy import ThresholdError, check_thresholds, load_policy, shipped_policies
+from overclaim.reasons import REASONS
 from overclaim.scorer import MAX_CHARS, MAX_SENTENCES_PER_REQUEST, MAX_SENTENCES_PER_TEXT
 
 WEB_DIR = Path(__file__).resolve().parent / "web"  # the paste-and-score page, shipped in the package
 MAX_BODY_BYTES = 1 << 20
 MAX_ITEMS = 256
-ROUTES = ("/v1/score", "/v1/moderate", "/v1/policies", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/",
+ROUTES = ("/v1/score", "/v1/moderate", "/v1/policies", "/v1/model", "/healthz", "/readyz", "/metrics", "/docs", "/openapi.json", "/",
           "/static/app.js", "/static/style.css")
 LOOPBACK_HOSTS = ("localhost", "127.0.0.1", "::1")
 PROBES = ("/healthz", "/readyz")  # answered whatever the Host: probes use the pod's address, and they reveal nothing
@@ -377,6 +380,12 @@ def create_app(model_path=None, thresholds=None, workers: int = 1, policy=None, 
         return {"default": policy.name,
                 "policies": [{"name": p.name, "description": p.description, "rules": [r.name for r in p.rules]}
                              for p in policies]}
+
+    @app.api_route("/v1/model", methods=["GET", "HEAD"], summary="The served model, the text limit, and the reason "
+                                                                 "codes and cue names in words (what the page shows)")
+    async def model_description():
+        return {"model": batcher.model, "max_chars": MAX_CHARS,
+                "reasons": [asdict(reason) for reason in REASONS], "cues": CUE_DESCRIPTIONS}
 
     @app.api_route("/healthz", methods=["GET", "HEAD"], summary="The process is alive")
     async def healthz():

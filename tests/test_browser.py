@@ -8,7 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from overclaim.features import CUE_DESCRIPTIONS
 from overclaim.policy import decide
+from overclaim.reasons import REASONS
+from overclaim.scorer import MAX_CHARS
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = "/usr/bin/chromium"
@@ -76,7 +79,8 @@ def test_a_pasted_seed_paragraph_is_scored_highlighted_and_explained(page, score
     assert detail.is_visible()
     want = expected.sentences[index]
     assert page.locator("#detail-text").inner_text() == want["text"]
-    assert page.locator("#detail-reasons").inner_text() == ", ".join(want["reasons"])
+    words = {r.name: f"{r.moderator} ({r.code})" for r in REASONS}
+    assert page.locator("#detail-reasons .reason").all_inner_texts() == [words[r] for r in want["reasons"]]
     assert page.locator("#detail-citation").inner_text() == want["citation"]
     assert page.locator("#detail-hedging").inner_text() == f"{want['hedging']:.3f}"
     assert page.locator("#detail-probabilities td").nth(2).inner_text() == f"{want['probabilities']['overclaim']:.3f}"
@@ -103,6 +107,19 @@ def test_thresholds_re_decide_in_the_page_without_scoring_again(page, scorer):
     assert page.locator("#overall-decision").inner_text().lower() == scorer.score(text).decision
     assert sum(url.endswith("/v1/score") for url in page.requests) == posts
 
+
+def test_sliders_start_at_the_model_thresholds_and_terms_read_in_words(page, scorer):
+    """Regression: the sliders started at 0.23/0.68 written in the page, and terms showed as cue:cite:vague or ~ds."""
+    for name, key in (("Review at risk", "review"), ("Block at risk", "block")):
+        assert page.get_by_label(name).input_value() == str(scorer.thresholds[key])
+    assert page.locator("#max-chars").inner_text() == f"{MAX_CHARS:,}"
+    text = "Studies show our supplement cures arthritis with no side effects."
+    score(page, text)
+    page.locator("#rendered .sentence").first.click()
+    terms = page.locator("#detail-terms li").all_inner_texts()
+    raw = [term for term, _ in scorer.score(text).sentences[0]["terms"]]
+    assert len(terms) == len(raw) and not any(t.startswith(("cue:", "~")) for t in terms)
+    assert any(CUE_DESCRIPTIONS[r.removeprefix("cue:")] in t for r, t in zip(raw, terms) if r.startswith("cue:"))
 
 def test_a_chosen_policy_decides_each_sentence_and_names_its_rule(page, scorer):
     text = "Supports healthy joints and flexibility. May help prevent colds and flu. Take two daily."

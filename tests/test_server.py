@@ -13,7 +13,9 @@ from contextlib import contextmanager
 import pytest
 
 from conftest import BIN, running_server
+from overclaim.features import CUE_DESCRIPTIONS
 from overclaim.loader import BUNDLED_DIR, load_model, sha256_of
+from overclaim.reasons import REASONS
 from overclaim.scorer import MAX_CHARS, MAX_SENTENCES_PER_REQUEST, MAX_SENTENCES_PER_TEXT
 
 CLAIM = "Our turmeric cures arthritis and has no side effects."
@@ -65,7 +67,16 @@ def test_health_readiness_and_model_identity(server):
     assert body["model"]["thresholds"] == meta["thresholds"]
 
 
-@pytest.mark.parametrize("path", ["/", "/healthz", "/readyz", "/metrics", "/v1/policies"])
+
+def test_the_page_reads_the_model_limit_reasons_and_cue_words_from_v1_model(server):
+    """What the page shows is stated once in the package and served here (it had its own copies)."""
+    status, _, body = server.request("GET", "/v1/model")
+    assert status == 200 and body["model"]["sha256"] == load_model().meta["sha256"]
+    assert body["max_chars"] == MAX_CHARS and body["cues"] == CUE_DESCRIPTIONS
+    assert [r["code"] for r in body["reasons"]] == [r.code for r in REASONS]
+    assert {"name", "kind", "meaning", "moderator"} <= set(body["reasons"][0])
+
+@pytest.mark.parametrize("path", ["/", "/healthz", "/readyz", "/metrics", "/v1/policies", "/v1/model"])
 def test_head_is_answered_where_get_is_not_405(server, path):
     status, _, body = server.request("HEAD", path)
     assert status == 200 and body in ("", b"")

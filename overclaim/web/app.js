@@ -2,11 +2,10 @@
 // decides in the page from the returned risks, so moving a threshold re-decides every sentence without scoring
 // again. Any other policy weighs more than the risk (claim types, hedging, the citation), so the server decides:
 // the page sends the policy and its thresholds, and scores again when a slider is released.
+// What the page says about the model (its thresholds, the text limit, the reasons and cue names in words) comes from
+// GET /v1/model, where the package states it once.
 "use strict";
 
-const MAX_CHARS = 100000;
-const CLAIM_REASONS = new Set(["disease_claim", "drug_substitute", "absolute_safety", "establishment_claim",
-  "unhedged_efficacy", "claim_language"]);
 const EXAMPLE = [
   "Kratom and Anxiety: A Double-Edged Sword",
   "Some users report reduced anxiety symptoms after consuming kratom, especially with lower to moderate doses. " +
@@ -20,7 +19,8 @@ const EXAMPLE = [
 ].join("\n");
 
 const $ = (id) => document.getElementById(id);
-const state = { model: null, record: null, text: "", spans: [], selected: -1, policies: {}, serverPolicy: "default" };
+const state = { model: null, maxChars: Infinity, reasons: {}, cues: {}, record: null, text: "", spans: [], selected: -1,
+  policies: {}, serverPolicy: "default" };
 
 function policy() {
   return $("policy").value;
@@ -59,9 +59,15 @@ function utf16Offsets(text) {
 
 async function loadModel() {
   try {
-    const reply = await fetch("/readyz");
+    const reply = await fetch("/v1/model");
     if (!reply.ok) throw new Error(`the server answered ${reply.status}`);
-    state.model = (await reply.json()).model;
+    const body = await reply.json();
+    state.model = body.model;
+    state.maxChars = body.max_chars;
+    state.reasons = Object.fromEntries(body.reasons.map((reason) => [reason.name, reason]));
+    state.cues = body.cues;
+    $("max-chars").textContent = state.maxChars.toLocaleString("en");
+    for (const slider of [$("review-threshold"), $("block-threshold")]) slider.disabled = false;
     resetThresholds();
     await loadPolicies();
   } catch (error) {
@@ -110,9 +116,9 @@ async function requestScore(text) {
     showError("Paste some text first.");
     return;
   }
-  if ([...text].length > MAX_CHARS) {
+  if ([...text].length > state.maxChars) {
     showError(`The text has ${[...text].length.toLocaleString("en")} characters; the limit is ` +
-      `${MAX_CHARS.toLocaleString("en")}. Split it, or score files with 'overclaim batch'.`);
+      `${state.maxChars.toLocaleString("en")}. Split it, or score files with 'overclaim batch'.`);
     return;
   }
   const button = $("score");
@@ -216,14 +222,14 @@ function showDetail(index) {
   const sentence = state.record.sentences[index];
   const cuts = thresholds();
   const decision = inPage() ? decide(sentence.risk, cuts) : sentence.decision;
-  const reasons = inPage() ? sentence.reasons.filter((r) => !CLAIM_REASONS.has(r) || sentence.risk >= cuts.review)
-    : sentence.reasons;
+  const reasons = inPage() ? sentence.reasons.filter((r) => state.reasons[r].kind !== "claim" ||
+    sentence.risk >= cuts.review) : sentence.reasons;
   $("detail-text").textContent = sentence.text;
   $("detail-decision").textContent = decision;
   $("detail-rule").textContent = inPage() ? "default: risk against the thresholds on this page" : sentence.rule;
   $("detail-claim-types").textContent = sentence.claim_types.length ? sentence.claim_types.join(", ") : "none";
   $("detail-risk").textContent = sentence.risk.toFixed(4);
-  $("detail-reasons").textContent = reasons.length ? reasons.join(", ") : "none";
+  $("detail-reasons").replaceChildren(...(reasons.length ? reasons.map(reasonItem) : ["none"]));
   $("detail-citation").textContent = sentence.citation;
   $("detail-hedging").textContent = sentence.hedging.toFixed(3);
   const row = $("detail-probabilities").tBodies[0].rows[0];
@@ -234,10 +240,28 @@ function showDetail(index) {
   }));
   $("detail-terms").replaceChildren(...sentence.terms.map(([term, weight]) => {
     const item = document.createElement("li");
-    item.textContent = `${term} ${weight >= 0 ? "+" : "−"}${Math.abs(weight).toFixed(2)}`;
+    item.textContent = `${termInWords(term)} ${weight >= 0 ? "+" : "−"}${Math.abs(weight).toFixed(2)}`;
+    item.title = term;
     return item;
   }));
   $("detail").hidden = false;
+}
+
+// A reason in a moderator's words, with the code that 'overclaim check' and the API use.
+function reasonItem(name) {
+  const reason = state.reasons[name];
+  const item = document.createElement("span");
+  item.className = "reason";
+  item.textContent = reason ? `${reason.moderator} (${reason.code})` : name;
+  item.title = reason ? `${name}: ${reason.meaning}` : name;
+  return item;
+}
+
+// A model term in words: a cue by what it looks for, a character n-gram as the letters, a word or word pair quoted.
+function termInWords(term) {
+  if (term.startsWith("cue:")) return state.cues[term.slice(4)] || term;
+  if (term.startsWith("~")) return `the letters “${term.slice(1)}”`;
+  return `the words “${term}”`;
 }
 
 function onThresholds(event) {
@@ -262,9 +286,9 @@ function sentenceEvent(event) {
 
 function updateCount() {
   const count = [...$("text").value].length;
-  const over = count > MAX_CHARS;
+  const over = count > state.maxChars;
   $("char-count").textContent = `${count.toLocaleString("en")} characters` +
-    (over ? ` — over the limit of ${MAX_CHARS.toLocaleString("en")}` : "");
+    (over ? ` — over the limit of ${state.maxChars.toLocaleString("en")}` : "");
 }
 
 $("score-form").addEventListener("submit", score);
