@@ -8,13 +8,20 @@ from __future__ import annotations
 
 import codecs
 import csv
+import ctypes
 import itertools
 import json
+import multiprocessing
 import os
+import shutil
+import signal
+import sys
 import time
 from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from glob import escape
 from pathlib import Path
 
 import pandas as pd
@@ -34,6 +41,74 @@ FORMATS = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet"
 def partial_path(out_path: Path) -> Path:
     """The hidden temporary output of this process beside ``out_path``, renamed to it when complete."""
     return out_path.with_name(f".{out_path.name}.partial-{os.getpid()}")
+
+
+def remove_stale_partials(out_path: Path) -> None:
+    """Delete the temporary outputs beside ``out_path`` left by runs whose process is gone: SIGKILL (or a power
+    cut) gives a run no chance to delete its own. A live process's, another run into the same output, stays."""
+    for stale in out_path.parent.glob(f".{escape(out_path.name)}.partial-*"):
+        pid = stale.name.rpartition("-")[2]
+        if not pid.isdigit() or _running(int(pid)):
+            continue
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived while a batch ran; raised in the main thread, so that the run stops its workers
+    and deletes its temporary output on the way out."""
+
+    def __init__(self, signum: int):
+        super().__init__(f"interrupted by {signal.Signals(signum).name}; no output written")
+        self.exit_code = 128 + signum  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
+
+
+@contextmanager
+def stop_on_signals():
+    """Turn SIGINT and SIGTERM into :class:`Interrupted` while the block runs (SIGTERM would otherwise end the
+    process on the spot, leaving the temporary output and the workers behind); a second signal is ignored, so
+    that it cannot cut the clean-up short."""
+    def interrupt(signum, frame):
+        for number in previous:
+            signal.signal(number, signal.SIG_IGN)
+        raise Interrupted(signum)
+
+    previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    for number in previous:
+        signal.signal(number, interrupt)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+@contextmanager
+def signals_held():
+    """Hold SIGINT and SIGTERM while the block runs and deliver one that arrived when it ends, for steps that an
+    exception half-way through would leave in a state nothing can clean up (a Dask cluster starting)."""
+    arrived = []
+    previous = {number: signal.signal(number, lambda signum, frame: arrived.append(signum))
+                for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if arrived:
+            signal.raise_signal(arrived[0])
 
 
 class BatchError(ValueError):
@@ -229,10 +304,6 @@ def _parquet_chunks(path: Path, encoding: str, chunk_rows: int):
         import pyarrow.parquet as pq
     except ImportError:
         raise BatchError("reading Parquet needs pyarrow: pip install 'overclaim[parquet]'") from None
-    # Integers and booleans with nulls would become float64 and object: 2**53 + 1 would come out as 2**53.
-    nullable = {pa.int8(): pd.Int8Dtype(), pa.int16(): pd.Int16Dtype(), pa.int32(): pd.Int32Dtype(),
-                pa.int64(): pd.Int64Dtype(), pa.uint8(): pd.UInt8Dtype(), pa.uint16(): pd.UInt16Dtype(),
-                pa.uint32(): pd.UInt32Dtype(), pa.uint64(): pd.UInt64Dtype(), pa.bool_(): pd.BooleanDtype()}
     parquet = pq.ParquetFile(path)
     done, total_rows, size = 0, max(1, parquet.metadata.num_rows), path.stat().st_size
     # Index columns stay columns, as the Dask engine reads them: a named index is data, never dropped.
@@ -240,7 +311,18 @@ def _parquet_chunks(path: Path, encoding: str, chunk_rows: int):
     first = next(batches, None) or parquet.schema_arrow.empty_table()
     for batch in itertools.chain([first], batches):
         done += batch.num_rows
-        yield batch.to_pandas(ignore_metadata=True, types_mapper=nullable.get), int(size * done / total_rows)
+        yield batch.to_pandas(ignore_metadata=True, types_mapper=nullable_dtype), int(size * done / total_rows)
+
+
+def nullable_dtype(arrow_type):
+    """The pandas dtype for a Parquet column of ``arrow_type``: nullable for integers and booleans, which would
+    become float64 and object when they hold nulls (2**53 + 1 would come out as 2**53); ``None`` (pandas'
+    default) for the others."""
+    import pyarrow as pa
+
+    if pa.types.is_integer(arrow_type):  # int64 -> Int64, uint8 -> UInt8
+        return pd.api.types.pandas_dtype(str(arrow_type).capitalize().replace("Ui", "UI"))
+    return pd.BooleanDtype() if pa.types.is_boolean(arrow_type) else None
 
 
 class _Writer:
@@ -311,8 +393,20 @@ def _json_default(value):
 _WORKER_SCORER = None
 
 
-def _init_worker(model_path, thresholds, policy) -> None:
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
+
+
+def _init_worker(model_path, thresholds, policy, parent: int) -> None:
     global _WORKER_SCORER
+    # Ctrl-C reaches every process of the terminal's group: the parent stops the run and ends its workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited through fork
+    if sys.platform == "linux":
+        # The kernel kills this worker when the parent ends, even by SIGKILL, which gives the parent no chance to
+        # stop its pool: an orphan would hold its copy of the model (~210 MB) for ever.
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent ended before prctl took effect
+            os._exit(0)
     _WORKER_SCORER = load(model_path, thresholds=thresholds, policy=policy)
 
 
@@ -356,6 +450,7 @@ def run(in_path, out_path, text_column: str, *, model_path=None, thresholds=None
     ``progress(bytes_read, rows_done)`` is called after each chunk."""
     preflight(in_path, out_path, force, jobs)
     in_path, out_path = Path(in_path), Path(out_path)
+    remove_stale_partials(out_path)
     started, summary = time.perf_counter(), Summary(output=str(out_path))
     chunks = read_chunks(in_path, text_column, encoding, chunk_rows)
     writer = _Writer(out_path)
@@ -366,15 +461,31 @@ def run(in_path, out_path, text_column: str, *, model_path=None, thresholds=None
             scored = ((frame, done, score_texts(scorer, frame[text_column].tolist())) for frame, done in chunks)
             _drain(scored, writer, summary, progress)
         else:
-            with ProcessPoolExecutor(jobs - 1, initializer=_init_worker,
-                                     initargs=(model_path, thresholds, scorer.policy)) as pool:
+            # fork on Linux (Python 3.14 defaults to forkserver): the workers share the model loaded above, and each
+            # worker's parent is this process, whose end it follows.
+            context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
+            pool = ProcessPoolExecutor(jobs - 1, mp_context=context, initializer=_init_worker,
+                                       initargs=(model_path, thresholds, scorer.policy, os.getpid()))
+            try:
                 _drain(_parallel(pool, scorer, chunks, text_column, jobs), writer, summary, progress)
+            except BaseException:
+                _kill_workers(pool)
+                raise
+            pool.shutdown()
         writer.commit()
     except BaseException:
         writer.discard()
         raise
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """End ``pool`` at once: its queued chunks are of no use to a run that stopped, and shutdown() would wait for
+    them. (ProcessPoolExecutor has no public way to kill its processes before Python 3.14.)"""
+    for process in list((pool._processes or {}).values()):
+        process.kill()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _parallel(pool, scorer, chunks, text_column: str, jobs: int):

@@ -93,6 +93,19 @@ def test_nullable_integer_ids_survive_exactly(tmp_path, suffix, source_kind):
         assert pq.read_schema(out).field("id").type == pa.int64()
 
 
+def test_parquet_integer_ids_with_nulls_survive_exactly_on_the_dask_engine(tmp_path):
+    """Regression: Dask read them as float64 too, and wrote 9007199254740992.0."""
+    source, out = tmp_path / "in.parquet", tmp_path / "out.parquet"
+    pq.write_table(pa.table({"id": pa.array([BIG, None, 5], pa.int64()), "title": ["Zinc cures colds.", "", "x"]}),
+                   source)
+
+    assert main(["batch", str(source), "-o", str(out), "--text-column", "title", "--engine", "dask", "--jobs", "1",
+                 "--quiet"]) == 0
+
+    table = pq.read_table(out)
+    assert table.schema.field("id").type == pa.int64() and table.column("id").to_pylist() == [BIG, None, 5]
+
+
 def test_jsonl_floats_booleans_and_nested_values_come_back_as_read(tmp_path):
     source, out = tmp_path / "in.jsonl", tmp_path / "out.jsonl"
     rows = [{"title": "Zinc cures colds.", "weight": 0.1234567890123456789, "vegan": True, "tags": ["a", 1]},
