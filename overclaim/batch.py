@@ -1,8 +1,10 @@
 """Score a file of texts in chunks: CSV, Parquet or JSON lines in and out, every input row and column kept.
 
 Memory stays flat whatever the file size: rows are read, scored and written one chunk at a time, with at most
-two chunks per worker in flight. Output goes to a temporary file beside ``OUT`` that is renamed when complete,
-so an interrupted run never leaves a partial file under the output's name.
+two chunks per worker in flight, and no CSV field or JSON line longer than ``MAX_FIELD_CHARS`` is held. Output
+goes to a temporary file beside ``OUT`` that is renamed when complete, so an interrupted run never leaves a
+partial file under the output's name; SIGINT and SIGTERM (under :func:`stop_on_signals`) kill the workers and
+delete it, and the next run deletes one left by a run killed outright.
 """
 from __future__ import annotations
 
@@ -269,7 +271,8 @@ def _json_objects(path: Path, encoding: str):
             try:
                 value = json.loads(line)
             except json.JSONDecodeError as error:
-                raise BatchError(f"{path}: line {number} is not valid JSON: {error.msg} (column {error.colno})") from None
+                raise BatchError(f"{path}: line {number} is not valid JSON: {error.msg} "
+                                 f"(column {error.colno})") from None
             if not isinstance(value, dict):
                 kind = {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
                 raise BatchError(f"{path}: line {number} is a JSON {kind}, not an object; each line must be one row "
@@ -300,7 +303,6 @@ def _json_frame(dtypes: dict, rows: list[dict]) -> pd.DataFrame:
 
 def _parquet_chunks(path: Path, encoding: str, chunk_rows: int):
     try:
-        import pyarrow as pa
         import pyarrow.parquet as pq
     except ImportError:
         raise BatchError("reading Parquet needs pyarrow: pip install 'overclaim[parquet]'") from None
@@ -343,7 +345,7 @@ class _Writer:
             with open(self.temporary, "a" if self.started else "w", encoding="utf-8") as handle:
                 # json.dumps, not pandas' to_json: it keeps every float's digits (to_json keeps 10) and any integer.
                 for row in frame.to_dict("records"):
-                    handle.write(json.dumps({k: _json_value(v) for k, v in row.items()}, ensure_ascii=False,
+                    handle.write(json.dumps({k: _none_if_missing(v) for k, v in row.items()}, ensure_ascii=False,
                                             default=_json_default) + "\n")
         else:
             self._write_parquet(frame)
@@ -375,7 +377,7 @@ class _Writer:
         self.temporary.unlink(missing_ok=True)
 
 
-def _json_value(value):
+def _none_if_missing(value):
     """A missing value as ``None`` (pandas holds it as NaN, NA or NaT, which json.dumps would write as NaN)."""
     if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
         return None
@@ -389,11 +391,9 @@ def _json_default(value):
     return str(value)
 
 
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 # Each worker process loads the model once, in its initializer, and keeps it.
 _WORKER_SCORER = None
-
-
-PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 
 
 def _init_worker(model_path, thresholds, policy, parent: int) -> None:
@@ -412,7 +412,7 @@ def _init_worker(model_path, thresholds, policy, parent: int) -> None:
 
 def score_texts(scorer, texts) -> dict[str, list]:
     """The added columns for a list of texts (missing or empty text: risk 0, allow)."""
-    cleaned = ["" if _json_value(t) is None else str(t) for t in texts]
+    cleaned = ["" if _none_if_missing(t) is None else str(t) for t in texts]
     columns = {name: [] for name in ADDED_COLUMNS}
     for result in scorer.score_many(cleaned):
         top = max(result.sentences, key=lambda s: s["risk"], default=None)
@@ -485,6 +485,9 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
     them. (ProcessPoolExecutor has no public way to kill its processes before Python 3.14.)"""
     for process in list((pool._processes or {}).values()):
         process.kill()
+    # A worker killed while sending a result leaves the pool's reader thread waiting for the rest of the message
+    # for ever, since this process holds the pipe's other write end: closing it ends the wait (seen under load).
+    pool._result_queue._writer.close()
     pool.shutdown(wait=True, cancel_futures=True)
 
 

@@ -1,6 +1,7 @@
 """Batch output holds every input row under its own column, with its own type, whatever the chunking (issue 12,
 item 4). Chunks of two rows stand in for the 5,000-row chunks of real files."""
 import json
+from pathlib import Path
 
 import pandas as pd
 import pyarrow as pa
@@ -150,3 +151,8 @@ def test_malformed_rows_are_one_line_errors_naming_the_line(capsys, tmp_path, co
     code = main(["batch", str(source), "-o", str(tmp_path / "out.csv"), "--text-column", "title", "--quiet"])
     err = capsys.readouterr().err
     assert code == 2 and message in err and err.count("\n") == 1
+
+
+def test_the_readme_states_the_field_limit_the_code_enforces():
+    readme = (Path(batch.__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    assert f"`MAX_FIELD_CHARS` ({MAX_FIELD_CHARS:,} characters" in readme

@@ -99,6 +99,31 @@ def test_sigkill_of_batch_leaves_no_worker_and_the_next_run_removes_the_partial_
     assert not partials(out) and len(pd.read_csv(out)) == 1
 
 
+HALF_SENT = """
+import multiprocessing, os, struct, time
+from concurrent.futures import ProcessPoolExecutor
+from overclaim import batch
+
+def send_half_a_result():
+    # What a worker killed while sending its result leaves in the pipe: a message announced, not all there.
+    os.write(pool._result_queue._writer.fileno(), struct.pack("!i", 1 << 20) + b"x" * 1000)
+    time.sleep(600)
+
+pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+pool.submit(send_half_a_result)
+time.sleep(1)
+batch._kill_workers(pool)
+print("stopped")
+"""
+
+
+def test_stopping_the_pool_does_not_hang_on_a_worker_killed_halfway_through_sending_a_result():
+    """Regression: under load, a SIGTERM that killed the worker while it sent a chunk's scores left the parent
+    waiting for the rest of the message for ever (found by this file's SIGTERM test, once in a full run)."""
+    done = subprocess.run([sys.executable, "-c", HALF_SENT], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0 and done.stdout == "stopped\n", done.stderr
+
+
 def test_a_partial_file_of_a_live_process_is_left_alone(tmp_path):
     """Two runs into one output: the next run removes only the partial files of processes that are gone."""
     out = tmp_path / "scored.csv"
