@@ -1,17 +1,29 @@
 """Score a file of texts in chunks: CSV, Parquet or JSON lines in and out, every input row and column kept.
 
 Memory stays flat whatever the file size: rows are read, scored and written one chunk at a time, with at most
-two chunks per worker in flight. Output goes to a temporary file beside ``OUT`` that is renamed when complete,
-so an interrupted run never leaves a partial file under the output's name.
+two chunks per worker in flight, and no CSV field or JSON line longer than ``MAX_FIELD_CHARS`` is held. Output
+goes to a temporary file beside ``OUT`` that is renamed when complete, so an interrupted run never leaves a
+partial file under the output's name; SIGINT and SIGTERM (under :func:`stop_on_signals`) kill the workers and
+delete it, and the next run deletes one left by a run killed outright.
 """
 from __future__ import annotations
 
 import codecs
+import csv
+import ctypes
+import itertools
+import json
+import multiprocessing
 import os
+import shutil
+import signal
+import sys
 import time
 from collections import Counter, deque
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from glob import escape
 from pathlib import Path
 
 import pandas as pd
@@ -19,10 +31,86 @@ import pandas as pd
 from overclaim.scorer import load
 
 CHUNK_ROWS = 5_000
+# The longest CSV field or JSON line read: a longer one stops the run naming its line, where holding it would take
+# several times its size in memory (a 1 GB field took 8.6 GB). The scorer reads only its first MAX_CHARS anyway.
+MAX_FIELD_CHARS = 10_000_000
 ADDED_COLUMNS = ("overclaim_risk", "overclaim_decision", "overclaim_rule", "overclaim_citation", "overclaim_reasons",
                  "overclaim_claim_types", "overclaim_top_sentence", "overclaim_truncated")
 FORMATS = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl",
            ".ndjson": "jsonl"}
+
+
+def partial_path(out_path: Path) -> Path:
+    """The hidden temporary output of this process beside ``out_path``, renamed to it when complete."""
+    return out_path.with_name(f".{out_path.name}.partial-{os.getpid()}")
+
+
+def remove_stale_partials(out_path: Path) -> None:
+    """Delete the temporary outputs beside ``out_path`` left by runs whose process is gone: SIGKILL (or a power
+    cut) gives a run no chance to delete its own. A live process's, another run into the same output, stays."""
+    for stale in out_path.parent.glob(f".{escape(out_path.name)}.partial-*"):
+        pid = stale.name.rpartition("-")[2]
+        if not pid.isdigit() or _running(int(pid)):
+            continue
+        if stale.is_dir():
+            shutil.rmtree(stale, ignore_errors=True)
+        else:
+            stale.unlink(missing_ok=True)
+
+
+def _running(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process
+        return True
+    return True
+
+
+class Interrupted(KeyboardInterrupt):
+    """SIGINT or SIGTERM arrived while a batch ran; raised in the main thread, so that the run stops its workers
+    and deletes its temporary output on the way out."""
+
+    def __init__(self, signum: int):
+        super().__init__(f"interrupted by {signal.Signals(signum).name}; no output written")
+        self.exit_code = 128 + signum  # the shell's convention: 130 for SIGINT, 143 for SIGTERM
+
+
+@contextmanager
+def stop_on_signals():
+    """Turn SIGINT and SIGTERM into :class:`Interrupted` while the block runs (SIGTERM would otherwise end the
+    process on the spot, leaving the temporary output and the workers behind); a second signal is ignored, so
+    that it cannot cut the clean-up short."""
+    def interrupt(signum, frame):
+        for number in previous:
+            signal.signal(number, signal.SIG_IGN)
+        raise Interrupted(signum)
+
+    previous = {number: signal.getsignal(number) for number in (signal.SIGINT, signal.SIGTERM)}
+    for number in previous:
+        signal.signal(number, interrupt)
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+
+
+@contextmanager
+def signals_held():
+    """Hold SIGINT and SIGTERM while the block runs and deliver one that arrived when it ends, for steps that an
+    exception half-way through would leave in a state nothing can clean up (a Dask cluster starting)."""
+    arrived = []
+    previous = {number: signal.signal(number, lambda signum, frame: arrived.append(signum))
+                for number in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    finally:
+        for number, handler in previous.items():
+            signal.signal(number, handler)
+        if arrived:
+            signal.raise_signal(arrived[0])
 
 
 class BatchError(ValueError):
@@ -53,24 +141,6 @@ def file_format(path: Path) -> str:
     return FORMATS[suffix]
 
 
-class _CountingReader:
-    """A binary file wrapper that counts the bytes read, for the progress bar."""
-
-    def __init__(self, handle):
-        self.handle, self.count = handle, 0
-
-    def read(self, size=-1):
-        data = self.handle.read(size)
-        self.count += len(data)
-        return data
-
-    def readable(self):
-        return True
-
-    def __getattr__(self, name):
-        return getattr(self.handle, name)
-
-
 def _first_undecodable_line(path: Path, encoding: str) -> tuple[int, int]:
     """(line number, byte offset) of the first bytes ``encoding`` cannot decode."""
     decoder = codecs.getincrementaldecoder(encoding)()
@@ -87,13 +157,16 @@ def _first_undecodable_line(path: Path, encoding: str) -> tuple[int, int]:
 
 
 def read_chunks(path: Path, text_column: str, encoding: str = "utf-8", chunk_rows: int = CHUNK_ROWS):
-    """Yield ``(frame, bytes_read)`` chunks with every column as read (CSV and JSON lines as text, so nothing
-    is reformatted); checks the text column on the first chunk."""
+    """Yield ``(frame, bytes_read)`` chunks (at least one, maybe empty), all with the same columns in the input's
+    order and the same dtypes, so that every chunk lands under the output's one header and schema.
+
+    CSV values stay text, so nothing is reformatted ("007", "NA"). JSON lines are read twice: first for the keys
+    and the JSON types of their values over the whole file (in order of first appearance; a row without a key
+    gets a null), then in chunks, so a key that first appears late is still a column and integers with nulls stay
+    integers (``Int64``). Parquet keeps its types, integers and booleans with nulls as nullable dtypes.
+    """
     kind = file_format(path)
-    if kind == "parquet":
-        chunks = _parquet_chunks(path, chunk_rows)
-    else:
-        chunks = _text_chunks(path, kind, encoding, chunk_rows)
+    chunks = {"csv": _csv_chunks, "jsonl": _jsonl_chunks, "parquet": _parquet_chunks}[kind](path, encoding, chunk_rows)
     first = True
     try:
         for frame, done in chunks:
@@ -110,43 +183,157 @@ def read_chunks(path: Path, text_column: str, encoding: str = "utf-8", chunk_row
         line, offset = _first_undecodable_line(path, encoding)
         raise BatchError(f"{path}: line {line} (byte {offset}) is not valid {encoding}; "
                          f"pass --encoding (for example latin-1)") from None
-    except (pd.errors.ParserError, ValueError) as error:
+    except ValueError as error:  # pyarrow's errors on a broken Parquet file
         message = " ".join(str(error).split())
         raise BatchError(f"{path}: cannot parse as {kind}: {message}") from None
 
 
-def _text_chunks(path: Path, kind: str, encoding: str, chunk_rows: int):
-    with open(path, "rb") as raw:
-        counted = _CountingReader(raw)
-        if kind == "csv":
-            reader = pd.read_csv(counted, dtype=str, keep_default_na=False, chunksize=chunk_rows, encoding=encoding,
-                                 sep="\t" if path.suffix.lower() == ".tsv" else ",")
-        else:
-            reader = pd.read_json(counted, lines=True, chunksize=chunk_rows, dtype=False, encoding=encoding)
-        with reader:
-            for frame in reader:
-                yield frame, counted.count
+def _lines(handle, path: Path):
+    """``(line number, line)`` of a text file; a line longer than :data:`MAX_FIELD_CHARS` is an error, raised
+    before more than that is held in memory."""
+    number = 0
+    while line := handle.readline(MAX_FIELD_CHARS + 1):
+        number += 1
+        if len(line) > MAX_FIELD_CHARS:
+            raise BatchError(f"{path}: line {number} is longer than {MAX_FIELD_CHARS:,} characters, the most "
+                             f"batch reads in one line or field; shorten or drop that row")
+        yield number, line
 
 
-def _parquet_chunks(path: Path, chunk_rows: int):
+def _csv_chunks(path: Path, encoding: str, chunk_rows: int):
+    # The csv module stops at a field longer than its limit, where pandas' parser grows buffers to ~8x the field.
+    limit = csv.field_size_limit(MAX_FIELD_CHARS)
+    try:
+        with open(path, encoding=encoding, newline="") as handle:
+            lines = _lines(handle, path)
+            rows = csv.reader((line for _, line in lines), strict=True,
+                              delimiter="\t" if path.suffix.lower() == ".tsv" else ",")
+            try:
+                header = next((row for row in rows if row), None)
+                if header is None:
+                    raise BatchError(f"{path}: cannot parse as csv: the file has no header row")
+                header[0] = header[0].removeprefix("\ufeff")
+                twice = next((name for i, name in enumerate(header) if name in header[:i]), None)
+                if twice is not None:
+                    raise BatchError(f"{path}: column {twice!r} appears twice in the header; rename one")
+                chunk, sent = [], False
+                for row in rows:
+                    if not row:
+                        continue  # a blank line, as pandas skips it
+                    if len(row) > len(header):
+                        raise BatchError(f"{path}: cannot parse as csv: line {rows.line_num} has {len(row)} fields, "
+                                         f"the header {len(header)}")
+                    chunk.append(row)
+                    if len(chunk) == chunk_rows:
+                        yield _csv_frame(header, chunk), handle.buffer.tell()
+                        chunk, sent = [], True
+                if chunk or not sent:
+                    yield _csv_frame(header, chunk), handle.buffer.tell()
+            except csv.Error as error:
+                if "field limit" in str(error):
+                    raise BatchError(f"{path}: line {rows.line_num} holds a field longer than {MAX_FIELD_CHARS:,} "
+                                     f"characters, the most batch reads in one line or field; shorten or drop that "
+                                     f"row") from None
+                raise BatchError(f"{path}: cannot parse as csv: line {rows.line_num}: {error}") from None
+    finally:
+        csv.field_size_limit(limit)
+
+
+def _csv_frame(header: list[str], rows: list[list[str]]) -> pd.DataFrame:
+    """Text columns; a row shorter than the header gets missing values (NaN), as pandas reads it."""
+    return pd.DataFrame({name: pd.Series([row[i] if i < len(row) else None for row in rows], dtype="str")
+                         for i, name in enumerate(header)})
+
+
+# The dtype of a JSON key from the kinds of value it holds over the whole file (nulls aside); anything else, such
+# as mixed kinds, lists or objects, stays as parsed in an object column.
+_JSON_DTYPES = {frozenset({"int"}): "Int64", frozenset({"int", "float"}): "Float64", frozenset({"float"}): "Float64",
+                frozenset({"bool"}): "boolean", frozenset({"str"}): "str"}
+_INT64 = range(-(2**63), 2**63)
+
+
+def _json_kind(value) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int" if value in _INT64 else "bigint"
+    return {float: "float", str: "str"}.get(type(value), "other")
+
+
+def _json_objects(path: Path, encoding: str):
+    """``(line number, object, bytes read)`` of each non-blank line."""
+    with open(path, encoding=encoding) as handle:
+        for number, line in _lines(handle, path):
+            if not line.strip():
+                continue
+            try:
+                value = json.loads(line)
+            except json.JSONDecodeError as error:
+                raise BatchError(f"{path}: line {number} is not valid JSON: {error.msg} "
+                                 f"(column {error.colno})") from None
+            if not isinstance(value, dict):
+                kind = {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
+                raise BatchError(f"{path}: line {number} is a JSON {kind}, not an object; each line must be one row "
+                                 f"as an object")
+            yield number, value, handle.buffer.tell()
+
+
+def _jsonl_chunks(path: Path, encoding: str, chunk_rows: int):
+    kinds = {}
+    for _, row, _ in _json_objects(path, encoding):
+        for key, value in row.items():
+            kinds.setdefault(key, set()).add(_json_kind(value))
+    dtypes = {key: _JSON_DTYPES.get(frozenset(found - {None}), object) for key, found in kinds.items()}
+    chunk, sent, done = [], False, 0
+    for _, row, done in _json_objects(path, encoding):
+        chunk.append(row)
+        if len(chunk) == chunk_rows:
+            yield _json_frame(dtypes, chunk), done
+            chunk, sent = [], True
+    if chunk or not sent:
+        yield _json_frame(dtypes, chunk), done
+
+
+def _json_frame(dtypes: dict, rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame({key: pd.array([row.get(key) for row in rows], dtype=dtype) for key, dtype in dtypes.items()},
+                        index=range(len(rows)))
+
+
+def _parquet_chunks(path: Path, encoding: str, chunk_rows: int):
     try:
         import pyarrow.parquet as pq
     except ImportError:
         raise BatchError("reading Parquet needs pyarrow: pip install 'overclaim[parquet]'") from None
     parquet = pq.ParquetFile(path)
     done, total_rows, size = 0, max(1, parquet.metadata.num_rows), path.stat().st_size
-    for batch in parquet.iter_batches(batch_size=chunk_rows):
+    # Index columns stay columns, as the Dask engine reads them: a named index is data, never dropped.
+    batches = parquet.iter_batches(batch_size=chunk_rows)
+    first = next(batches, None) or parquet.schema_arrow.empty_table()
+    for batch in itertools.chain([first], batches):
         done += batch.num_rows
-        # Index columns stay columns, as the Dask engine reads them: a named index is data, never dropped.
-        yield batch.to_pandas(ignore_metadata=True), int(size * done / total_rows)
+        yield batch.to_pandas(ignore_metadata=True, types_mapper=nullable_dtype), int(size * done / total_rows)
+
+
+def nullable_dtype(arrow_type):
+    """The pandas dtype for a Parquet column of ``arrow_type``: nullable for integers and booleans, which would
+    become float64 and object when they hold nulls (2**53 + 1 would come out as 2**53); ``None`` (pandas'
+    default) for the others."""
+    import pyarrow as pa
+
+    if pa.types.is_integer(arrow_type):  # int64 -> Int64, uint8 -> UInt8
+        return pd.api.types.pandas_dtype(str(arrow_type).capitalize().replace("Ui", "UI"))
+    return pd.BooleanDtype() if pa.types.is_boolean(arrow_type) else None
 
 
 class _Writer:
-    """Appends scored chunks to a temporary file beside ``path``; :meth:`commit` renames it into place."""
+    """Appends scored chunks to a temporary file beside ``path``; :meth:`commit` renames it into place. Every chunk
+    has the first one's columns and dtypes (:func:`read_chunks` sees to it)."""
 
     def __init__(self, path: Path):
         self.path, self.kind = path, file_format(path)
-        self.temporary = path.with_name(f".{path.name}.partial-{os.getpid()}")
+        self.temporary = partial_path(path)
         self.started = False
         self._parquet = None
 
@@ -156,7 +343,10 @@ class _Writer:
                          sep="\t" if self.path.suffix.lower() == ".tsv" else ",")
         elif self.kind == "jsonl":
             with open(self.temporary, "a" if self.started else "w", encoding="utf-8") as handle:
-                frame.to_json(handle, orient="records", lines=True, force_ascii=False)
+                # json.dumps, not pandas' to_json: it keeps every float's digits (to_json keeps 10) and any integer.
+                for row in frame.to_dict("records"):
+                    handle.write(json.dumps({k: _none_if_missing(v) for k, v in row.items()}, ensure_ascii=False,
+                                            default=_json_default) + "\n")
         else:
             self._write_parquet(frame)
         self.started = True
@@ -167,16 +357,18 @@ class _Writer:
             import pyarrow.parquet as pq
         except ImportError:
             raise BatchError("writing Parquet needs pyarrow: pip install 'overclaim[parquet]'") from None
-        table = pa.Table.from_pandas(frame, preserve_index=False)
-        if self._parquet is None:
-            self._parquet = pq.ParquetWriter(self.temporary, table.schema)
-        self._parquet.write_table(table.cast(self._parquet.schema))
+        try:
+            if self._parquet is None:
+                self._parquet = pq.ParquetWriter(self.temporary, pa.Schema.from_pandas(frame, preserve_index=False))
+            self._parquet.write_table(pa.Table.from_pandas(frame, schema=self._parquet.schema, preserve_index=False))
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError) as error:
+            message = " ".join(str(error).split())
+            raise BatchError(f"{self.path}: cannot write this input as Parquet ({message}); a column whose values "
+                             f"mix types fits only CSV or JSON lines output") from None
 
     def commit(self) -> None:
         if self._parquet is not None:
             self._parquet.close()
-        if not self.started:
-            self.write(pd.DataFrame(columns=list(ADDED_COLUMNS)))
         os.replace(self.temporary, self.path)
 
     def discard(self) -> None:
@@ -185,18 +377,42 @@ class _Writer:
         self.temporary.unlink(missing_ok=True)
 
 
+def _none_if_missing(value):
+    """A missing value as ``None`` (pandas holds it as NaN, NA or NaT, which json.dumps would write as NaN)."""
+    if value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and value != value):
+        return None
+    return value
+
+
+def _json_default(value):
+    """What json.dumps cannot write by itself: NumPy values and arrays (Parquet lists) as theirs, others as text."""
+    if hasattr(value, "tolist"):
+        return value.tolist()
+    return str(value)
+
+
+PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 # Each worker process loads the model once, in its initializer, and keeps it.
 _WORKER_SCORER = None
 
 
-def _init_worker(model_path, thresholds, policy) -> None:
+def _init_worker(model_path, thresholds, policy, parent: int) -> None:
     global _WORKER_SCORER
+    # Ctrl-C reaches every process of the terminal's group: the parent stops the run and ends its workers itself.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # not the parent's handler, inherited through fork
+    if sys.platform == "linux":
+        # The kernel kills this worker when the parent ends, even by SIGKILL, which gives the parent no chance to
+        # stop its pool: an orphan would hold its copy of the model (~210 MB) for ever.
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
+        if os.getppid() != parent:  # the parent ended before prctl took effect
+            os._exit(0)
     _WORKER_SCORER = load(model_path, thresholds=thresholds, policy=policy)
 
 
 def score_texts(scorer, texts) -> dict[str, list]:
     """The added columns for a list of texts (missing or empty text: risk 0, allow)."""
-    cleaned = ["" if t is None or (isinstance(t, float) and t != t) else str(t) for t in texts]
+    cleaned = ["" if _none_if_missing(t) is None else str(t) for t in texts]
     columns = {name: [] for name in ADDED_COLUMNS}
     for result in scorer.score_many(cleaned):
         top = max(result.sentences, key=lambda s: s["risk"], default=None)
@@ -234,6 +450,7 @@ def run(in_path, out_path, text_column: str, *, model_path=None, thresholds=None
     ``progress(bytes_read, rows_done)`` is called after each chunk."""
     preflight(in_path, out_path, force, jobs)
     in_path, out_path = Path(in_path), Path(out_path)
+    remove_stale_partials(out_path)
     started, summary = time.perf_counter(), Summary(output=str(out_path))
     chunks = read_chunks(in_path, text_column, encoding, chunk_rows)
     writer = _Writer(out_path)
@@ -244,15 +461,34 @@ def run(in_path, out_path, text_column: str, *, model_path=None, thresholds=None
             scored = ((frame, done, score_texts(scorer, frame[text_column].tolist())) for frame, done in chunks)
             _drain(scored, writer, summary, progress)
         else:
-            with ProcessPoolExecutor(jobs - 1, initializer=_init_worker,
-                                     initargs=(model_path, thresholds, scorer.policy)) as pool:
+            # fork on Linux (Python 3.14 defaults to forkserver): the workers share the model loaded above, and each
+            # worker's parent is this process, whose end it follows.
+            context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
+            pool = ProcessPoolExecutor(jobs - 1, mp_context=context, initializer=_init_worker,
+                                       initargs=(model_path, thresholds, scorer.policy, os.getpid()))
+            try:
                 _drain(_parallel(pool, scorer, chunks, text_column, jobs), writer, summary, progress)
+            except BaseException:
+                _kill_workers(pool)
+                raise
+            pool.shutdown()
         writer.commit()
     except BaseException:
         writer.discard()
         raise
     summary.seconds = time.perf_counter() - started
     return summary
+
+
+def _kill_workers(pool: ProcessPoolExecutor) -> None:
+    """End ``pool`` at once: its queued chunks are of no use to a run that stopped, and shutdown() would wait for
+    them. (ProcessPoolExecutor has no public way to kill its processes before Python 3.14.)"""
+    for process in list((pool._processes or {}).values()):
+        process.kill()
+    # A worker killed while sending a result leaves the pool's reader thread waiting for the rest of the message
+    # for ever, since this process holds the pipe's other write end: closing it ends the wait (seen under load).
+    pool._result_queue._writer.close()
+    pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _parallel(pool, scorer, chunks, text_column: str, jobs: int):

@@ -8,7 +8,7 @@ import sys
 import time
 
 from overclaim import __version__
-from overclaim.batch import BatchError
+from overclaim.batch import BatchError, Interrupted, stop_on_signals
 from overclaim.check_config import FAIL_ON, FORMATS
 from overclaim.connections import HEADER_TIMEOUT, MAX_CONNECTIONS
 from overclaim.loader import ModelError, load_model
@@ -101,8 +101,15 @@ def cmd_moderate(args) -> int:
 
 
 def cmd_batch(args) -> int:
-    if args.engine == "dask":
-        return _batch_on_dask(args)
+    try:
+        with stop_on_signals():
+            return _batch_on_dask(args) if args.engine == "dask" else _batch_locally(args)
+    except Interrupted as stop:
+        print(f"overclaim: {stop}", file=sys.stderr)
+        return stop.exit_code
+
+
+def _batch_locally(args) -> int:
     from tqdm import tqdm
 
     from overclaim import batch

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 import shutil
 import time
@@ -26,7 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from overclaim.batch import ADDED_COLUMNS, CHUNK_ROWS, BatchError, Summary, score_texts
+from overclaim.batch import ADDED_COLUMNS, CHUNK_ROWS, BatchError, Summary, nullable_dtype, partial_path, \
+    remove_stale_partials, score_texts, signals_held
 from overclaim.loader import ModelError
 from overclaim.policy import DECISIONS
 from overclaim.scorer import load
@@ -114,7 +116,8 @@ def read_frame(files: list[Path], kind: str, text_column: str, block: int | None
                 frame = dd.read_csv(paths, dtype=str, keep_default_na=False, blocksize=block, encoding=encoding)
             else:
                 frame = dd.read_parquet(paths, index=False, split_row_groups="infer" if block else False,
-                                        blocksize=block or "default")
+                                        blocksize=block or "default",
+                                        arrow_to_pandas={"types_mapper": nullable_dtype})
     except ValueError as error:  # pandas' and pyarrow's parse errors, UnicodeDecodeError
         message = " ".join(str(error).split())
         raise BatchError(f"{files[0]}: cannot parse as {kind}: {message}") from None
@@ -176,14 +179,22 @@ def _score_and_write(frame, text_column, model, out_dir, kind, width, schema, pa
 def _client(scheduler, workers):
     if isinstance(scheduler, Client):
         yield scheduler
-    elif scheduler is not None:
-        with Client(scheduler) as client:
-            yield client
-    else:
-        # One thread per worker: scoring holds the GIL, so processes, not threads, give parallelism.
-        with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0") as cluster, \
-                Client(cluster) as client:
-            yield client
+        return
+    cluster = client = None
+    try:
+        # SIGINT and SIGTERM wait while the cluster starts and stops: a cluster stopped half-way through starting
+        # fails distributed's exit-time clean-up with a traceback.
+        with signals_held():
+            if scheduler is None:
+                # One thread per worker: scoring holds the GIL, so processes, not threads, give parallelism.
+                cluster = LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=":0")
+            client = Client(scheduler if cluster is None else cluster)
+        yield client
+    finally:
+        with signals_held():
+            for started in (client, cluster):
+                if started is not None:
+                    started.close()
 
 
 def run(in_path, out_path, text_column: str, *, model_path=None, thresholds=None, policy=None, scheduler=None,
@@ -215,7 +226,8 @@ def run(in_path, out_path, text_column: str, *, model_path=None, thresholds=None
     # One made-up row scored here gives the output's dtypes exactly as the workers will produce them.
     meta = score_partition(frame._meta_nonempty.head(1), text_column, scorer).head(0)
     schema = pa.Schema.from_pandas(meta, preserve_index=False)
-    temporary = out_path.with_name(f".{out_path.name}.partial-{os.getpid()}")
+    remove_stale_partials(out_path)
+    temporary = partial_path(out_path)
     temporary.mkdir()
     try:
         width = len(str(frame.npartitions - 1))
@@ -258,10 +270,19 @@ def _compute(client, parts, progress, encoding: str) -> pd.DataFrame:
     except Exception as error:
         client.cancel(list(remaining.values()))
         raise _as_batch_error(error, encoding) from None
-    except BaseException:
+    except BaseException:  # interrupted
+        if client.cluster is not None:
+            # A local cluster's processes write to this terminal, and their warnings as the run stops (tasks
+            # cancelled, workers killed) would bury the one line that says what happened.
+            client.run(_quiet_logs)
+            _quiet_logs()
         client.cancel(list(remaining.values()))
         raise
     return pd.concat([done[number] for number in sorted(done)], ignore_index=True)
+
+
+def _quiet_logs() -> None:
+    logging.getLogger("distributed").setLevel(logging.ERROR)
 
 
 def _as_batch_error(error: Exception, encoding: str) -> Exception:
