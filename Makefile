@@ -21,8 +21,9 @@ install-dev: $(VENV)/.dev
 demo: $(VENV)/.runtime
 	$(VENV)/bin/overclaim score --file examples/listing.txt
 
-## Install the test dependencies and run every test.
+## Install the test dependencies, type-check the package and run every test.
 test: $(VENV)/.dev
+	$(PY) -m mypy
 	$(PY) -m pytest -q
 
 ## Validate the corpus, train, evaluate (grouped CV and the transfer report) and write model/.

@@ -71,7 +71,7 @@ def load_config(path: str | Path | None = None) -> CheckConfig:
     if path is None:
         return CheckConfig()
     table = _read(path)
-    where = path
+    where = str(path)
     if path.name == "pyproject.toml":
         table, where = table.get("tool", {}).get("overclaim", {}), f"{path} [tool.overclaim]"
     for key, value in table.items():

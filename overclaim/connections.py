@@ -9,6 +9,7 @@ its next request, is closed.
 """
 from __future__ import annotations
 
+import asyncio
 import time
 
 MAX_CONNECTIONS = 1_000
@@ -21,12 +22,16 @@ def bounded_protocol(max_connections: int = MAX_CONNECTIONS, header_timeout: flo
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     class BoundedHttpTools(HttpToolsProtocol):
+        opened = 0.0
+        _header_timer: asyncio.TimerHandle | None = None
+
         def connection_made(self, transport) -> None:
             super().connection_made(transport)
             self.opened = time.monotonic()
-            self._header_timer = None
             self._await_headers()
-            open_ = [c for c in self.connections if not c.transport.is_closing()]
+            # Every connection of this server is one of ours (uvicorn's set is typed as any protocol).
+            open_: list[BoundedHttpTools] = [c for c in self.connections  # type: ignore[misc]
+                                             if not c.transport.is_closing()]
             if len(open_) > max_connections:
                 idle = [c for c in open_ if c is not self and c._idle()]
                 (min(idle, key=lambda c: c.opened) if idle else self).transport.close()

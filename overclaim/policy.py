@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 from pathlib import Path
+from typing import NoReturn
 
 DECISIONS = ("allow", "review", "block")
 DEFAULT_POLICY = "default"
@@ -191,7 +192,7 @@ def parse_policy(source: str, where: str = "policy") -> Policy:
         raise PolicyError(f"{where}: not valid TOML: {error}") from None
     lines = source.splitlines()
 
-    def fail(message: str, key: str, rule: int | None = None):
+    def fail(message: str, key: str, rule: int | None = None) -> NoReturn:
         raise PolicyError(f"{where}: line {_line_of(lines, key, rule)}: {message}")
 
     for key in data:

@@ -66,7 +66,7 @@ _LINK_TITLE = re.compile(r">?\s+[\"'(]")
 SPAN = 4000
 _MARKDOWN = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"]).disable("text_join")
 # Addresses as written, not percent-encoded: they are looked for in the file, and the citation rules read them.
-_MARKDOWN.normalizeLink = _MARKDOWN.normalizeLinkText = lambda url: url
+_MARKDOWN.normalizeLink = _MARKDOWN.normalizeLinkText = lambda url: url  # type: ignore[method-assign,assignment]
 # Plain text has no paragraph syntax: a line break is read as a wrap inside a sentence when the next line starts
 # in lower case, or when the line is long (wrapped near a margin) and does not end a sentence.
 _WRAPPED = re.compile(r"(?:(?<=\S)[ \t]*\n(?=[ \t]*[a-z])|(?<=[^\n]{60}[^.!?:;\s\n])[ \t]*\n(?=[ \t]*\S))")
@@ -131,7 +131,8 @@ def _attributes(view: list, source: str, element, start: int, end: int, offset: 
         read.add("content")
     links = name in _LINK_ELEMENTS and attrs.get("href", "").lower().startswith(("http://", "https://"))
     seen = set()
-    position = _TAG_NAME.match(source, start).end()
+    tag_name = _TAG_NAME.match(source, start)  # it always matches, if only the "<"
+    position = tag_name.end() if tag_name else start
     for match in _ATTRIBUTE.finditer(source, position, end):
         key = match.group(1).lower()
         value = next((g for g in (2, 3, 4) if match.group(g) is not None), None)
@@ -315,7 +316,8 @@ def _words_joined(view: str) -> str:
 def prose(text: str, kind: str = "text") -> tuple[str, list[tuple[int, int, str]]]:
     """The prose view of ``text`` (see the module docstring), and its comments as ``(start, end, text)`` in order:
     the HTML comments a parser found (none inside code), or in plain text the lines that are suppressions."""
-    text, comments = text.replace("\0", " "), []
+    text = text.replace("\0", " ")
+    comments: list[tuple[int, int, str]] = []
     if kind == "html":
         view = _words_joined("".join(_html(text, comments)))
     elif kind == "markdown":
