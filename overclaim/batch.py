@@ -189,9 +189,9 @@ class _Writer:
 _WORKER_SCORER = None
 
 
-def _init_worker(model_path, thresholds, policy) -> None:
+def _init_worker(model_path, thresholds, policy, sha256) -> None:
     global _WORKER_SCORER
-    _WORKER_SCORER = load(model_path, thresholds=thresholds, policy=policy)
+    _WORKER_SCORER = load(model_path, thresholds=thresholds, policy=policy, sha256=sha256)
 
 
 def score_texts(scorer, texts) -> dict[str, list]:
@@ -229,9 +229,9 @@ def preflight(in_path, out_path, force: bool = False, jobs: int = 1) -> None:
 
 
 def run(in_path, out_path, text_column: str, *, model_path=None, thresholds=None, policy=None, jobs: int = 1,
-        force=False, encoding="utf-8", chunk_rows: int = CHUNK_ROWS, progress=None) -> Summary:
+        force=False, encoding="utf-8", chunk_rows: int = CHUNK_ROWS, progress=None, model_sha256=None) -> Summary:
     """Score ``in_path`` into ``out_path`` under ``policy`` (``default`` when ``None``);
-    ``progress(bytes_read, rows_done)`` is called after each chunk."""
+    ``progress(bytes_read, rows_done)`` is called after each chunk; ``model_sha256`` pins the model's digest."""
     preflight(in_path, out_path, force, jobs)
     in_path, out_path = Path(in_path), Path(out_path)
     started, summary = time.perf_counter(), Summary(output=str(out_path))
@@ -239,13 +239,14 @@ def run(in_path, out_path, text_column: str, *, model_path=None, thresholds=None
     writer = _Writer(out_path)
     try:
         # Loaded before the workers fork, so they share the model's memory instead of each loading a copy.
-        scorer = load(model_path, thresholds=thresholds, policy=policy)
+        scorer = load(model_path, thresholds=thresholds, policy=policy, sha256=model_sha256)
         if jobs == 1:
             scored = ((frame, done, score_texts(scorer, frame[text_column].tolist())) for frame, done in chunks)
             _drain(scored, writer, summary, progress)
         else:
             with ProcessPoolExecutor(jobs - 1, initializer=_init_worker,
-                                     initargs=(model_path, thresholds, scorer.policy)) as pool:
+                                     initargs=(model_path, thresholds, scorer.policy,
+                                               scorer.model.meta["sha256"])) as pool:
                 _drain(_parallel(pool, scorer, chunks, text_column, jobs), writer, summary, progress)
         writer.commit()
     except BaseException:

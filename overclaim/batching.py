@@ -31,10 +31,10 @@ BATCH_CHARS = 200_000
 _SCORER = None  # the model of this scoring process, loaded by _load_model when the process starts
 
 
-def _load_model(model_path, thresholds, policy, server_pid: int) -> None:
+def _load_model(model_path, thresholds, policy, server_pid: int, sha256) -> None:
     global _SCORER
     threading.Thread(target=_exit_with_server, args=(server_pid,), daemon=True).start()
-    _SCORER = load(model_path, thresholds=thresholds, policy=policy)
+    _SCORER = load(model_path, thresholds=thresholds, policy=policy, sha256=sha256)
 
 
 def _exit_with_server(server_pid: int) -> None:
@@ -80,13 +80,16 @@ class MicroBatcher:
         The server's default policy (``default`` when ``None``); a request may name a shipped one.
     workers : int
         Scoring processes, each with its own copy of the model.
+    model_sha256 : str, optional
+        The artifact's digest each scoring process requires before it parses the model.
     batch_chars : int
         Most characters sent to one process in one call.
     """
 
     def __init__(self, model_path=None, thresholds=None, workers: int = 1, batch_chars: int = BATCH_CHARS,
-                 policy=None):
+                 policy=None, model_sha256=None):
         self.model_path, self.thresholds, self.policy = model_path, thresholds, policy
+        self.model_sha256 = model_sha256
         self.workers, self.batch_chars = workers, batch_chars
         self.model: dict | None = None
         self._pool = None
@@ -107,7 +110,7 @@ class MicroBatcher:
         # spawn, not fork: this process runs an event loop and executor threads, which fork does not copy safely.
         return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_load_model, initargs=(self.model_path, self.thresholds, self.policy,
-                                                                            os.getpid()))
+                                                                            os.getpid(), self.model_sha256))
 
     def close(self) -> None:
         """Stop the scoring processes and wait for them to exit (uvicorn ends the process with the signal it

@@ -8,7 +8,7 @@ import sys
 import time
 
 from overclaim.batch import BatchError
-from overclaim.loader import ModelError, load_model
+from overclaim.loader import PIN_ENV, ModelError, load_model
 from overclaim.policy import PolicyError, ThresholdError, shipped_policies
 from overclaim.scorer import load
 
@@ -46,7 +46,7 @@ def _render(record: dict, color: bool) -> str:
 
 
 def cmd_score(args) -> int:
-    scorer = load(args.model, thresholds=_thresholds(args), policy=args.policy)
+    scorer = load(args.model, thresholds=_thresholds(args), policy=args.policy, sha256=args.model_sha256)
     record = scorer.score(_read_text(args)).to_dict()
     if args.json:
         print(json.dumps(record, ensure_ascii=False))
@@ -61,7 +61,7 @@ def cmd_moderate(args) -> int:
     if args.batch_size < 1:
         print(f"overclaim: error: --batch-size must be at least 1, got {args.batch_size}", file=sys.stderr)
         return 2
-    scorer = load(args.model, thresholds=_thresholds(args), policy=args.policy)
+    scorer = load(args.model, thresholds=_thresholds(args), policy=args.policy, sha256=args.model_sha256)
     try:
         stream.write_records(stream.moderate(stream.line_batches(sys.stdin, args.batch_size), scorer), sys.stdout)
     except BrokenPipeError:
@@ -90,7 +90,7 @@ def cmd_batch(args) -> int:
 
         summary = batch.run(args.input, args.output, args.text_column, model_path=args.model,
                             thresholds=_thresholds(args), policy=args.policy, jobs=jobs, force=args.force, encoding=args.encoding,
-                            progress=progress)
+                            progress=progress, model_sha256=args.model_sha256)
     print(summary.line(), file=sys.stderr)
     return 0
 
@@ -115,7 +115,7 @@ def _batch_on_dask(args) -> int:
                                   thresholds=_thresholds(args), policy=args.policy,
                                   scheduler=args.scheduler, workers=args.jobs,
                                   partition_size=args.partition_size, force=args.force, encoding=args.encoding,
-                                  progress=progress)
+                                  progress=progress, model_sha256=args.model_sha256)
     finally:
         if bar is not None:
             bar.close()
@@ -126,7 +126,7 @@ def _batch_on_dask(args) -> int:
 def cmd_check(args) -> int:
     from overclaim.check import CheckError, check_file
 
-    scorer = load(args.model, thresholds=_thresholds(args), policy=args.policy)
+    scorer = load(args.model, thresholds=_thresholds(args), policy=args.policy, sha256=args.model_sha256)
     flagged_files, findings, failed = 0, 0, False
     for path in args.files:
         try:
@@ -159,16 +159,16 @@ def cmd_serve(args) -> int:
         print(f"overclaim: error: need --workers >= 1 and a --port in 0-65535, got {args.workers} and {args.port}",
               file=sys.stderr)
         return 2
-    load_model(args.model)  # a bad model or policy fails here, in one line, before any worker starts
+    load_model(args.model, args.model_sha256)  # a bad model or pin fails here, in one line, before any worker starts
     server.serve(args.host, args.port, args.workers, args.model, _thresholds(args), policy=args.policy,
-                 access_log=args.access_log)
+                 access_log=args.access_log, model_sha256=args.model_sha256)
     return 0
 
 
 def _thresholds(args):
     if args.review is None and args.block is None:
         return None
-    own = load_model(args.model).thresholds
+    own = load_model(args.model, args.model_sha256).thresholds
     return {"review": own["review"] if args.review is None else args.review,
             "block": own["block"] if args.block is None else args.block}
 
@@ -215,6 +215,8 @@ def build_parser() -> argparse.ArgumentParser:
     serve.set_defaults(run=cmd_serve)
     for command in (score, moderate, batch, check, serve):
         command.add_argument("--model", help="model directory (default: the bundled model)")
+        command.add_argument("--model-sha256", metavar="HEX",
+                             help=f"refuse the model unless its artifact has this sha256 (default: ${PIN_ENV})")
         command.add_argument("--review", type=float, help="review threshold (default: the model's)")
         command.add_argument("--block", type=float, help="block threshold (default: the model's)")
         command.add_argument("--policy", default=None,

@@ -221,12 +221,13 @@ def _replay(body: bytes, receive):
     return replayed
 
 
-def create_app(model_path=None, thresholds=None, workers: int = 1, policy=None):
+def create_app(model_path=None, thresholds=None, workers: int = 1, policy=None, model_sha256=None):
     """The ASGI app: at startup, ``workers`` scoring processes each load the model in ``model_path`` (the
-    bundled one by default) and ``policy`` (``default`` when ``None``); the server takes requests once all have."""
+    bundled one by default; its digest pinned by ``model_sha256`` when given) and ``policy`` (``default`` when
+    ``None``); the server takes requests once all have."""
     metrics = Metrics()
     policy = load_policy(policy)
-    batcher = MicroBatcher(model_path, thresholds, workers, policy=policy)
+    batcher = MicroBatcher(model_path, thresholds, workers, policy=policy, model_sha256=model_sha256)
     policies = [load_policy(name) for name in shipped_policies()]
     if policy.name not in shipped_policies():
         policies.insert(0, policy)
@@ -303,9 +304,9 @@ def create_app(model_path=None, thresholds=None, workers: int = 1, policy=None):
 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, model_path=None, thresholds=None,
-          access_log: bool = False, policy=None) -> None:
+          access_log: bool = False, policy=None, model_sha256=None) -> None:
     """Run the service until interrupted: one HTTP process, ``workers`` scoring processes."""
     import uvicorn
 
-    uvicorn.run(create_app(model_path, thresholds, workers, policy), host=host, port=port, access_log=access_log,
+    uvicorn.run(create_app(model_path, thresholds, workers, policy, model_sha256), host=host, port=port, access_log=access_log,
                 log_level="info", timeout_graceful_shutdown=10)
