@@ -3,8 +3,9 @@
 A model directory holds ``overclaim.skops`` and ``meta.json``. The artifact is read once into memory; its sha256
 is checked against a digest pinned by the caller (when there is one) and against ``meta.json``, then the
 scikit-learn version it was trained with; only then is it parsed, by skops, which builds nothing but the types
-it trusts and runs no code from the file; last, the labels it declares. Each directory is loaded once per
-process.
+it trusts and runs no code from the file. The artifact holds the fitted pipeline and a copy of what the scorer
+reads from ``meta.json`` (version, targets, labels, thresholds), which must agree with it: a pin on the
+artifact's digest covers them too. Each directory is loaded once per process.
 """
 from __future__ import annotations
 
@@ -117,7 +118,7 @@ def _load(directory: Path, pin: str | None) -> LoadedModel:
         raise ModelError(f"{directory} was trained with scikit-learn {meta.get('sklearn_version')}, but "
                          f"{sklearn.__version__} is installed: install scikit-learn=={meta.get('sklearn_version')}")
     try:
-        pipeline = skops.io.loads(data, trusted=list(TRUSTED_TYPES))
+        bundle = skops.io.loads(data, trusted=list(TRUSTED_TYPES))
     except UntrustedTypesFoundException:
         # Listed again only on this path: the audit inside loads() keeps the names in its message alone.
         untrusted = sorted(set(skops.io.get_untrusted_types(data=data)) - set(TRUSTED_TYPES))
@@ -126,6 +127,14 @@ def _load(directory: Path, pin: str | None) -> LoadedModel:
     except Exception as error:  # whatever a damaged or hostile file makes skops raise, the user gets one line
         raise ModelError(f"{artifact} is not a readable skops model ({type(error).__name__}: "
                          f"{(str(error).splitlines() or [''])[0]}): retrain it with 'python -m train'") from None
+    if not (isinstance(bundle, dict) and set(bundle) == {"pipeline", "serving"} and isinstance(bundle["serving"], dict)):
+        raise ModelError(f"{artifact} is not an overclaim model (a pipeline with its serving metadata): retrain it "
+                         "with 'python -m train'")
+    pipeline = bundle["pipeline"]
+    edited = sorted(key for key, value in bundle["serving"].items() if meta.get(key) != value)
+    if edited:
+        raise ModelError(f"{meta_path} disagrees with {artifact} on {', '.join(edited)}: it was changed after "
+                         "training; restore it or retrain with 'python -m train'")
     fitted = {target: [str(c) for c in classes] for target, classes in zip(meta["targets"], pipeline.classes_)}
     if fitted != meta["labels"]:
         raise ModelError(f"{artifact} has labels {fitted}, but {meta_path} declares {meta['labels']}")

@@ -147,6 +147,17 @@ def test_model_sha256_pin_right_loads_and_a_malformed_pin_is_one_line(model_copy
         overclaim.load(model_copy, sha256=WRONG_SHA)
 
 
+@pytest.mark.parametrize("key, value", [("thresholds", {"review": 1.0, "block": 1.0}), ("risk_label", "neutral")])
+def test_model_sha256_pin_covers_what_the_scorer_reads_from_meta_json(model_copy, key, value):
+    # An attacker who cannot replace the pinned artifact rewrites meta.json instead: everything allowed, or the
+    # risk read from the "neutral" column.
+    meta = json.loads((model_copy / META).read_text())
+    meta[key] = value
+    (model_copy / META).write_text(json.dumps(meta))
+    with pytest.raises(ModelError, match=f"disagrees with .*{ARTIFACT} on {key}: it was changed after training"):
+        overclaim.load(model_copy, sha256=BUNDLED_SHA)
+
+
 def test_model_sha256_pin_from_the_environment(model_copy, monkeypatch):
     monkeypatch.setenv(PIN_ENV, WRONG_SHA)
     with pytest.raises(ModelError, match="not the pinned"):

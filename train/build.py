@@ -59,8 +59,12 @@ def build(output: Path, corpus_path: Path = corpus.CORPUS, log=print) -> dict:
 
     output.mkdir(parents=True, exist_ok=True)
     artifact = output / ARTIFACT
+    # What the scorer reads from meta.json travels inside the artifact too, so a digest pin on the artifact also
+    # covers the thresholds and labels; plain JSON types, so the copy in meta.json compares equal.
+    serving = json.loads(json.dumps({"model_version": MODEL_VERSION, **serving_meta(pipeline, thresholds)}))
     # skops, not pickle: loading it builds only reviewed types and runs no code from the file (overclaim.loader).
-    skops.io.dump(pipeline, artifact, compression=zipfile.ZIP_DEFLATED, compresslevel=6)
+    skops.io.dump({"pipeline": pipeline, "serving": serving}, artifact, compression=zipfile.ZIP_DEFLATED,
+                  compresslevel=6)
     meta = {
         "model_version": MODEL_VERSION,
         "sklearn_version": sklearn.__version__,
@@ -69,7 +73,7 @@ def build(output: Path, corpus_path: Path = corpus.CORPUS, log=print) -> dict:
         "sha256": sha256_of(artifact),
         "corpus_sha256": sha256_of(Path(corpus_path)),
         "corpus_rows": int(len(frame)),
-        **serving_meta(pipeline, thresholds),
+        **serving,
         "threshold_targets": {"block_precision": BLOCK_PRECISION, "review_recall": REVIEW_RECALL},
         "threshold_check": threshold_report(is_over, risk, thresholds),
         "params": {k: list(v) if isinstance(v, tuple) else v for k, v in PARAMS.items()},
