@@ -127,7 +127,8 @@ def _load(directory: Path, pin: str | None) -> LoadedModel:
     except Exception as error:  # whatever a damaged or hostile file makes skops raise, the user gets one line
         raise ModelError(f"{artifact} is not a readable skops model ({type(error).__name__}: "
                          f"{(str(error).splitlines() or [''])[0]}): retrain it with 'python -m train'") from None
-    if not (isinstance(bundle, dict) and set(bundle) == {"pipeline", "serving"} and isinstance(bundle["serving"], dict)):
+    if not (isinstance(bundle, dict) and set(bundle) == {"pipeline", "serving"} and isinstance(bundle["serving"], dict)
+            and hasattr(bundle["pipeline"], "classes_")):
         raise ModelError(f"{artifact} is not an overclaim model (a pipeline with its serving metadata): retrain it "
                          "with 'python -m train'")
     pipeline = bundle["pipeline"]

@@ -118,6 +118,12 @@ def test_model_trust_skops_file_naming_posix_system_is_refused_before_it_is_buil
     assert "\n" not in str(error.value)
 
 
+def test_model_trust_skops_file_of_trusted_types_but_no_fitted_pipeline_is_one_line(model_copy):
+    _replace_artifact(model_copy, skops.io.dumps({"pipeline": {"classes": [1]}, "serving": {}}))
+    with pytest.raises(ModelError, match="is not an overclaim model"):
+        load_model(model_copy)
+
+
 def test_model_trust_old_joblib_model_directory_is_refused_with_a_retrain_hint(model_copy, tmp_path):
     marker = tmp_path / "code-ran"
     (model_copy / ARTIFACT).unlink()
