@@ -396,7 +396,7 @@ PR_SET_PDEATHSIG = 1  # from <linux/prctl.h>
 _WORKER_SCORER = None
 
 
-def _init_worker(model_path, thresholds, policy, parent: int) -> None:
+def _init_worker(model_path, thresholds, policy, sha256: str | None, parent: int) -> None:
     global _WORKER_SCORER
     # Ctrl-C reaches every process of the terminal's group: the parent stops the run and ends its workers itself.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
@@ -407,7 +407,7 @@ def _init_worker(model_path, thresholds, policy, parent: int) -> None:
         ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGKILL)
         if os.getppid() != parent:  # the parent ended before prctl took effect
             os._exit(0)
-    _WORKER_SCORER = load(model_path, thresholds=thresholds, policy=policy)
+    _WORKER_SCORER = load(model_path, thresholds=thresholds, policy=policy, sha256=sha256)
 
 
 def score_texts(scorer, texts) -> dict[str, list]:
@@ -445,9 +445,9 @@ def preflight(in_path, out_path, force: bool = False, jobs: int = 1) -> None:
 
 
 def run(in_path, out_path, text_column: str, *, model_path=None, thresholds=None, policy=None, jobs: int = 1,
-        force=False, encoding="utf-8", chunk_rows: int = CHUNK_ROWS, progress=None) -> Summary:
+        force=False, encoding="utf-8", chunk_rows: int = CHUNK_ROWS, progress=None, model_sha256=None) -> Summary:
     """Score ``in_path`` into ``out_path`` under ``policy`` (``default`` when ``None``);
-    ``progress(bytes_read, rows_done)`` is called after each chunk."""
+    ``progress(bytes_read, rows_done)`` is called after each chunk; ``model_sha256`` pins the model's digest."""
     preflight(in_path, out_path, force, jobs)
     in_path, out_path = Path(in_path), Path(out_path)
     remove_stale_partials(out_path)
@@ -456,7 +456,7 @@ def run(in_path, out_path, text_column: str, *, model_path=None, thresholds=None
     writer = _Writer(out_path)
     try:
         # Loaded before the workers fork, so they share the model's memory instead of each loading a copy.
-        scorer = load(model_path, thresholds=thresholds, policy=policy)
+        scorer = load(model_path, thresholds=thresholds, policy=policy, sha256=model_sha256)
         if jobs == 1:
             scored = ((frame, done, score_texts(scorer, frame[text_column].tolist())) for frame, done in chunks)
             _drain(scored, writer, summary, progress)
@@ -465,7 +465,7 @@ def run(in_path, out_path, text_column: str, *, model_path=None, thresholds=None
             # worker's parent is this process, whose end it follows.
             context = multiprocessing.get_context("fork" if sys.platform == "linux" else None)
             pool = ProcessPoolExecutor(jobs - 1, mp_context=context, initializer=_init_worker,
-                                       initargs=(model_path, thresholds, scorer.policy, os.getpid()))
+                                       initargs=(model_path, thresholds, scorer.policy, model_sha256, os.getpid()))
             try:
                 _drain(_parallel(pool, scorer, chunks, text_column, jobs), writer, summary, progress)
             except BaseException:

@@ -55,7 +55,7 @@ class NotReady(RuntimeError):
     """The scoring processes are not up with the server's model; the message says why in one line."""
 
 
-def _load_model(model_path, thresholds, policy, server_pid: int, sha256: str | None) -> None:
+def _load_model(model_path, thresholds, policy, server_pid: int, sha256: str | None, pin: str | None) -> None:
     global _SCORER, _REFUSED
     threading.Thread(target=_exit_with_server, args=(server_pid,), daemon=True).start()
     # A replacement process must serve the model the server reports: the artifact is checked before it is unpickled.
@@ -63,7 +63,7 @@ def _load_model(model_path, thresholds, policy, server_pid: int, sha256: str | N
     try:
         if sha256 is not None and sha256_of(artifact) != sha256:
             raise ModelError(f"{artifact} has changed since the server started (its sha256 is no longer {sha256})")
-        _SCORER = load(model_path, thresholds=thresholds, policy=policy)
+        _SCORER = load(model_path, thresholds=thresholds, policy=policy, sha256=pin)
     except (ModelError, OSError) as error:
         _REFUSED = str(error)
 
@@ -143,6 +143,8 @@ class MicroBatcher:
         The server's default policy (``default`` when ``None``); a request may name a shipped one.
     workers : int
         Scoring processes, each with its own copy of the model.
+    model_sha256 : str, optional
+        The artifact's digest each scoring process requires before it parses the model.
     batch_chars : int
         Most characters sent to one process in one call.
     on_cancel : callable, optional
@@ -151,8 +153,9 @@ class MicroBatcher:
     """
 
     def __init__(self, model_path=None, thresholds=None, workers: int = 1, batch_chars: int = BATCH_CHARS,
-                 policy=None, on_cancel=None):
+                 policy=None, on_cancel=None, model_sha256=None):
         self.model_path, self.thresholds, self.policy = model_path, thresholds, policy
+        self.model_sha256 = model_sha256
         self.workers, self.batch_chars = workers, batch_chars
         self.on_cancel = on_cancel or (lambda stage: None)
         self.model: dict | None = None
@@ -230,7 +233,7 @@ class MicroBatcher:
         sha256 = self.model["sha256"] if self.model else None
         return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_load_model, initargs=(self.model_path, self.thresholds, self.policy,
-                                                                      os.getpid(), sha256))
+                                                                      os.getpid(), sha256, self.model_sha256))
 
     def close(self) -> None:
         """Stop the scoring processes and wait for them to exit (uvicorn ends the process with the signal it

@@ -11,7 +11,7 @@ from overclaim import __version__
 from overclaim.batch import BatchError, Interrupted, stop_on_signals
 from overclaim.check_config import FAIL_ON, FORMATS
 from overclaim.connections import HEADER_TIMEOUT, MAX_CONNECTIONS
-from overclaim.loader import ModelError, load_model
+from overclaim.loader import PIN_ENV, ModelError, load_model
 from overclaim.policy import DECISIONS, PolicyError, ThresholdError, shipped_policies
 from overclaim.scorer import load
 
@@ -49,7 +49,7 @@ def _render(record: dict, color: bool) -> str:
 
 
 def cmd_score(args) -> int:
-    scorer = load(args.model, thresholds=_thresholds(args), policy=args.policy)
+    scorer = load(args.model, thresholds=_thresholds(args), policy=args.policy, sha256=args.model_sha256)
     record = scorer.score(_read_text(args)).to_dict()
     if args.json:
         print(json.dumps(record, ensure_ascii=False))
@@ -60,7 +60,7 @@ def cmd_score(args) -> int:
 
 
 def cmd_info(args) -> int:
-    info = model_info(args.model)
+    info = model_info(args.model, args.model_sha256)
     if args.json:
         print(json.dumps(info, indent=2))
         return 0
@@ -74,9 +74,9 @@ def cmd_info(args) -> int:
     return 0
 
 
-def model_info(model_path=None) -> dict:
+def model_info(model_path=None, sha256: str | None = None) -> dict:
     """What ``overclaim info`` reports: package and model versions, digests, thresholds, heads and policies."""
-    model = load_model(model_path)
+    model = load_model(model_path, sha256)
     meta = model.meta
     return {"package_version": __version__, "model_version": meta["model_version"], "model_path": str(model.path),
             "sha256": meta["sha256"], "corpus_sha256": meta.get("corpus_sha256"), "corpus_rows": meta.get("corpus_rows"),
@@ -90,7 +90,7 @@ def cmd_moderate(args) -> int:
     if args.batch_size < 1:
         print(f"overclaim: error: --batch-size must be at least 1, got {args.batch_size}", file=sys.stderr)
         return 2
-    scorer = load(args.model, thresholds=_thresholds(args), policy=args.policy)
+    scorer = load(args.model, thresholds=_thresholds(args), policy=args.policy, sha256=args.model_sha256)
     try:
         stream.write_records(stream.moderate(stream.line_batches(sys.stdin, args.batch_size), scorer), sys.stdout)
     except BrokenPipeError:
@@ -126,7 +126,7 @@ def _batch_locally(args) -> int:
 
         summary = batch.run(args.input, args.output, args.text_column, model_path=args.model,
                             thresholds=_thresholds(args), policy=args.policy, jobs=jobs, force=args.force, encoding=args.encoding,
-                            progress=progress)
+                            progress=progress, model_sha256=args.model_sha256)
     print(summary.line(), file=sys.stderr)
     return 0
 
@@ -151,7 +151,7 @@ def _batch_on_dask(args) -> int:
                                   thresholds=_thresholds(args), policy=args.policy,
                                   scheduler=args.scheduler, workers=args.jobs,
                                   partition_size=args.partition_size, force=args.force, encoding=args.encoding,
-                                  progress=progress)
+                                  progress=progress, model_sha256=args.model_sha256)
     finally:
         if bar is not None:
             bar.close()
@@ -175,7 +175,8 @@ def cmd_check(args) -> int:
         print(f"overclaim: error: {error}", file=sys.stderr)
         return 2
     fail_on, output = args.fail_on or config.fail_on or "block", args.format or config.format or "text"
-    scorer = load(args.model, thresholds=_thresholds(args), policy=args.policy or config.policy)
+    scorer = load(args.model, thresholds=_thresholds(args), policy=args.policy or config.policy,
+                  sha256=args.model_sha256)
     flagged_files, findings, failed = 0, [], False
     for path in args.files:
         try:
@@ -221,21 +222,21 @@ def cmd_serve(args) -> int:
         print(f"overclaim: error: need --workers >= 1 and a --port in 0-65535, got {args.workers} and {args.port}",
               file=sys.stderr)
         return 2
-    load_model(args.model)  # a bad model or policy fails here, in one line, before any worker starts
+    load_model(args.model, args.model_sha256)  # a bad model or pin fails here, in one line, before any worker starts
     if args.max_connections < 1 or args.header_timeout <= 0:
         print(f"overclaim: error: need --max-connections >= 1 and --header-timeout > 0, got "
               f"{args.max_connections} and {args.header_timeout}", file=sys.stderr)
         return 2
     server.serve(args.host, args.port, args.workers, args.model, _thresholds(args), policy=args.policy,
                  access_log=args.access_log, extra_hosts=args.allowed_host, max_connections=args.max_connections,
-                 header_timeout=args.header_timeout)
+                 header_timeout=args.header_timeout, model_sha256=args.model_sha256)
     return 0
 
 
 def _thresholds(args):
     if args.review is None and args.block is None:
         return None
-    own = load_model(args.model).thresholds
+    own = load_model(args.model, args.model_sha256).thresholds
     return {"review": own["review"] if args.review is None else args.review,
             "block": own["block"] if args.block is None else args.block}
 
@@ -303,9 +304,13 @@ def build_parser() -> argparse.ArgumentParser:
     info = commands.add_parser("info", help="the package and model versions, digests, thresholds and policies")
     info.add_argument("--json", action="store_true", help="print them as JSON")
     info.add_argument("--model", help="model directory (default: the bundled model)")
+    info.add_argument("--model-sha256", metavar="HEX", help=f"refuse the model unless its artifact has this sha256 "
+                                                             f"(default: ${PIN_ENV})")
     info.set_defaults(run=cmd_info)
     for command in (score, moderate, batch, check, serve):
         command.add_argument("--model", help="model directory (default: the bundled model)")
+        command.add_argument("--model-sha256", metavar="HEX",
+                             help=f"refuse the model unless its artifact has this sha256 (default: ${PIN_ENV})")
         command.add_argument("--review", type=float, help="review threshold (default: the model's)")
         command.add_argument("--block", type=float, help="block threshold (default: the model's)")
         command.add_argument("--policy", default=None,

@@ -146,17 +146,14 @@ def score_partition(frame: pd.DataFrame, text_column: str, scorer) -> pd.DataFra
 def _worker_scorer(model_path, review: float, block: float, sha256: str, policy):
     """The scorer of this worker process, loaded on its first partition and kept for the next ones.
 
-    Tasks carry only the model's path, thresholds, sha256 and policy, never the pickled pipeline: each worker loads the
+    Tasks carry only the model's path, thresholds, sha256 and policy, never the pipeline: each worker loads the
     model once from its own disk (the bundled model, or ``--model`` on the shared filesystem). A cache in the
     worker process rather than a ``distributed`` WorkerPlugin works on any cluster without registering anything,
-    loads the model only on workers that get partitions, and a restarted worker reloads it by itself. The sha256
-    check catches a worker with another overclaim version, whose scores would differ from the client's model.
+    loads the model only on workers that get partitions, and a restarted worker reloads it by itself. The client's
+    sha256 pins the worker's model, before it is parsed: a worker with another overclaim version, whose scores would
+    differ, or with a rewritten model directory, fails with a one-line ModelError.
     """
-    scorer = load(model_path, thresholds={"review": review, "block": block}, policy=policy)
-    if scorer.model.meta["sha256"] != sha256:
-        raise ModelError(f"a worker's model {scorer.model.path} has sha256 {scorer.model.meta['sha256'][:12]}, not the "
-                         f"client's {sha256[:12]}: install the same overclaim version on every worker")
-    return scorer
+    return load(model_path, thresholds={"review": review, "block": block}, policy=policy, sha256=sha256)
 
 
 def _score_and_write(frame, text_column, model, out_dir, kind, width, schema, partition_info=None):
@@ -199,13 +196,14 @@ def _client(scheduler, workers):
 
 def run(in_path, out_path, text_column: str, *, model_path=None, thresholds=None, policy=None, scheduler=None,
         workers: int | None = None, partition_size=None, force: bool = False, encoding: str = "utf-8",
-        progress=None) -> Summary:
+        progress=None, model_sha256=None) -> Summary:
     """Score ``in_path`` into the directory ``out_path`` on Dask and return what was done.
 
     ``policy`` decides as in :func:`overclaim.batch.run`. ``scheduler`` is a scheduler address, a ``distributed.Client``, or ``None`` to start a ``LocalCluster`` of
     ``workers`` processes (default: one per core). ``partition_size`` is bytes of input per partition (such as
     ``"16MB"``, the default) or ``"file"`` for one partition per file. ``progress(partitions_done,
-    partitions, rows_done)`` is called as partitions complete.
+    partitions, rows_done)`` is called as partitions complete. ``model_sha256`` pins the model's digest, here and
+    on every worker.
     """
     if dd is None:
         raise BatchError("--engine dask needs Dask: pip install 'overclaim[dask]'")
@@ -220,7 +218,7 @@ def run(in_path, out_path, text_column: str, *, model_path=None, thresholds=None
     files, in_kind = input_files(in_path)
     # Optimized now, so the partition count that names the output files is the one that will run.
     frame = read_frame(files, in_kind, text_column, partition_bytes(partition_size), encoding).optimize()
-    scorer = load(model_path, thresholds=thresholds, policy=policy)
+    scorer = load(model_path, thresholds=thresholds, policy=policy, sha256=model_sha256)
     model = (None if model_path is None else str(Path(model_path).resolve()), scorer.thresholds["review"],
              scorer.thresholds["block"], scorer.model.meta["sha256"], scorer.policy)
     # One made-up row scored here gives the output's dtypes exactly as the workers will produce them.

@@ -215,7 +215,8 @@ class Scorer:
                 }
 
 
-def load(path=None, thresholds=None, policy=None) -> Scorer:
+def load(path=None, thresholds=None, policy=None, sha256=None) -> Scorer:
     """A :class:`Scorer` for the model in directory ``path`` (the bundled model when ``None``), deciding by
-    ``policy`` (``default`` when ``None``)."""
-    return Scorer(load_model(path), thresholds=thresholds, policy=policy)
+    ``policy`` (``default`` when ``None``); ``sha256`` pins the artifact's digest (see
+    :func:`overclaim.loader.load_model`)."""
+    return Scorer(load_model(path, sha256), thresholds=thresholds, policy=policy)

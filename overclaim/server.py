@@ -303,13 +303,15 @@ class _Gate:
         return b"".join(chunks)
 
 
-def create_app(model_path=None, thresholds=None, workers: int = 1, policy=None, hosts=None):
+def create_app(model_path=None, thresholds=None, workers: int = 1, policy=None, hosts=None, model_sha256=None):
     """The ASGI app: at startup, ``workers`` scoring processes each load the model in ``model_path`` (the
-    bundled one by default) and ``policy`` (``default`` when ``None``); the server takes requests once all have.
-    ``hosts`` are the ``Host`` names it answers (any when ``None``; see :func:`allowed_hosts`)."""
+    bundled one by default; its digest pinned by ``model_sha256`` when given) and ``policy`` (``default`` when
+    ``None``); the server takes requests once all have. ``hosts`` are the ``Host`` names it answers (any when
+    ``None``; see :func:`allowed_hosts`)."""
     metrics = Metrics()
     policy = load_policy(policy)
-    batcher = MicroBatcher(model_path, thresholds, workers, policy=policy, on_cancel=metrics.observe_dropped)
+    batcher = MicroBatcher(model_path, thresholds, workers, policy=policy, on_cancel=metrics.observe_dropped,
+                           model_sha256=model_sha256)
     policies = [load_policy(name) for name in shipped_policies()]
     if policy.name not in shipped_policies():
         policies.insert(0, policy)
@@ -414,7 +416,7 @@ def create_app(model_path=None, thresholds=None, workers: int = 1, policy=None, 
 
 def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, model_path=None, thresholds=None,
           access_log: bool = False, policy=None, extra_hosts=(), max_connections: int = MAX_CONNECTIONS,
-          header_timeout: float = HEADER_TIMEOUT) -> None:
+          header_timeout: float = HEADER_TIMEOUT, model_sha256=None) -> None:
     """Run the service until interrupted: one HTTP process, ``workers`` scoring processes; it answers the ``Host``
     names of :func:`allowed_hosts` and holds at most ``max_connections`` connections (see
     :mod:`overclaim.connections`)."""
@@ -428,6 +430,7 @@ def serve(host: str = "127.0.0.1", port: int = 8000, workers: int = 1, model_pat
     if soft != resource.RLIM_INFINITY and soft < wanted:
         resource.setrlimit(resource.RLIMIT_NOFILE, (wanted if hard == resource.RLIM_INFINITY else min(wanted, hard),
                                                     hard))
-    uvicorn.run(create_app(model_path, thresholds, workers, policy, allowed_hosts(host, extra_hosts)), host=host,
+    uvicorn.run(create_app(model_path, thresholds, workers, policy, allowed_hosts(host, extra_hosts), model_sha256),
+                host=host,
                 port=port, access_log=access_log, log_level="info", timeout_graceful_shutdown=10,
                 http=bounded_protocol(max_connections, header_timeout))

@@ -83,3 +83,21 @@ def test_installed_package_checks_files(installed, tmp_path):
     done = run_installed(installed, [sys.executable, str(installed / "bin" / "overclaim"), "check", "page.md"],
                          cwd=tmp_path)
     assert done.returncode == 1 and "page.md:3:1: OC101 disease_claim" in done.stdout, done.stderr
+
+
+def test_model_trust_wheel_ships_the_skops_model_not_a_pickle_and_requires_skops(installed):
+    shipped = {p.name for p in (installed / "overclaim" / "model").iterdir()}
+    assert "overclaim.skops" in shipped and not [name for name in shipped if name.endswith((".joblib", ".pkl"))]
+    metadata = (next(installed.glob("overclaim-*.dist-info")) / "METADATA").read_text().splitlines()
+    runtime = [line for line in metadata if line.startswith("Requires-Dist:") and "extra ==" not in line]
+    assert any(line.startswith("Requires-Dist: skops") for line in runtime)
+    assert not any(line.startswith("Requires-Dist: joblib") for line in runtime)
+
+
+def test_model_trust_installed_command_honours_the_sha256_pin(installed, tmp_path):
+    sha = json.loads((ROOT / "model" / "meta.json").read_text())["sha256"]
+    script = [sys.executable, str(installed / "bin" / "overclaim"), "score", "--json", "Zinc cures colds."]
+    wrong = run_installed(installed, [*script, "--model-sha256", "f" * 64], cwd=tmp_path)
+    assert wrong.returncode == 2 and wrong.stderr.startswith("overclaim: error: ") and "not the pinned" in wrong.stderr
+    right = run_installed(installed, [*script, "--model-sha256", sha], cwd=tmp_path)
+    assert right.returncode == 0 and json.loads(right.stdout)["model"]["sha256"] == sha, right.stderr

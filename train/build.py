@@ -5,10 +5,12 @@ import json
 import platform
 from pathlib import Path
 
-import joblib
+import zipfile
+
 import numpy as np
 import pandas as pd
 import sklearn
+import skops.io
 
 import overclaim
 from overclaim.loader import ARTIFACT, META, LoadedModel, sha256_of
@@ -63,17 +65,22 @@ def build(output: Path, corpus_path: Path = corpus.CORPUS, log=print) -> dict:
 
     output.mkdir(parents=True, exist_ok=True)
     artifact = output / ARTIFACT
-    joblib.dump(pipeline, artifact, compress=3)
     corpus_sha256 = sha256_of(Path(corpus_path))
+    # What the scorer reads from meta.json travels inside the artifact too, so a digest pin on the artifact also
+    # covers the thresholds and labels; plain JSON types, so the copy in meta.json compares equal.
+    serving = json.loads(json.dumps({"model_version": model_version(corpus_sha256), **serving_meta(pipeline, thresholds)}))
+    # skops, not pickle: loading it builds only reviewed types and runs no code from the file (overclaim.loader).
+    skops.io.dump({"pipeline": pipeline, "serving": serving}, artifact, compression=zipfile.ZIP_DEFLATED,
+                  compresslevel=6)
     meta = {
-        "model_version": model_version(corpus_sha256),
+        "model_version": serving["model_version"],
         "sklearn_version": sklearn.__version__,
         "python_version": platform.python_version(),
         "artifact": ARTIFACT,
         "sha256": sha256_of(artifact),
         "corpus_sha256": corpus_sha256,
         "corpus_rows": int(len(frame)),
-        **serving_meta(pipeline, thresholds),
+        **serving,
         "threshold_targets": {"block_precision": BLOCK_PRECISION, "review_recall": REVIEW_RECALL},
         "threshold_check": threshold_report(is_over, risk, thresholds),
         "params": {k: list(v) if isinstance(v, tuple) else v for k, v in PARAMS.items()},
