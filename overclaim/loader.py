@@ -14,6 +14,7 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from typing import Any
 from functools import lru_cache
 from pathlib import Path
 
@@ -50,7 +51,7 @@ class ModelError(RuntimeError):
 class LoadedModel:
     """A fitted pipeline with the metadata that travels with it (labels, thresholds, versions, metrics)."""
 
-    pipeline: object
+    pipeline: Any  # a fitted sklearn Pipeline (scikit-learn ships no type information)
     meta: dict = field(repr=False)
     path: Path
 
