@@ -1,5 +1,6 @@
 """The package works installed from a wheel, run from another folder: the model ships inside it."""
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -15,8 +16,11 @@ ROOT = Path(__file__).resolve().parent.parent
 def installed(tmp_path_factory):
     """The project's wheel, built and installed (without dependencies) into a folder of its own."""
     base = tmp_path_factory.mktemp("wheel")
-    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(base / "dist"), str(ROOT)],
-                   check=True, capture_output=True)
+    # From a copy without build/: setuptools reuses a stale build/lib, which once put a deleted file in the wheel.
+    source = shutil.copytree(ROOT, base / "source", ignore=shutil.ignore_patterns(
+        ".git", ".venv", "build", "dist", "*.egg-info", "__pycache__", ".pytest_cache", ".mypy_cache"))
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(base / "dist"),
+                    str(source)], check=True, capture_output=True)
     wheel = next((base / "dist").glob("overclaim-*.whl"))
     site = base / "site"
     subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", "--target", str(site), str(wheel)],
