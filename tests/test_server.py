@@ -166,6 +166,9 @@ def test_openapi_lies_every_answer_and_error_matches_the_documented_schema(serve
         _documented(spec, method, path, status, reply)
         if path == "/v1/moderate" and status == 200:
             assert reply["results"][0]["id"] == "NaN"  # strict JSON has no NaN
+    # every documented operation was answered above (a new route needs a case here)
+    assert {(method.lower(), path) for method, path, *_ in cases} == {(m, p) for p in spec["paths"]
+                                                                       for m in spec["paths"][p]}
     operations = [op["operationId"] for ops in spec["paths"].values() for op in ops.values()]
     assert len(operations) == len(set(operations))
     assert "HTTPValidationError" not in spec["components"]["schemas"]
