@@ -150,14 +150,17 @@ class MicroBatcher:
     on_cancel : callable, optional
         Called with ``"queued"`` for each job dropped unscored because its client went away, and ``"scoring"`` for
         each whose answer came too late.
+    on_restart : callable, optional
+        Called each time the scoring processes are restarted because one died.
     """
 
     def __init__(self, model_path=None, thresholds=None, workers: int = 1, batch_chars: int = BATCH_CHARS,
-                 policy=None, on_cancel=None, model_sha256=None):
+                 policy=None, on_cancel=None, on_restart=None, model_sha256=None):
         self.model_path, self.thresholds, self.policy = model_path, thresholds, policy
         self.model_sha256 = model_sha256
         self.workers, self.batch_chars = workers, batch_chars
         self.on_cancel = on_cancel or (lambda stage: None)
+        self.on_restart = on_restart or (lambda: None)
         self.model: dict | None = None
         self._pool = None
         self._pids: set[int] = set()
@@ -207,6 +210,11 @@ class MicroBatcher:
         alive = {process.pid for process in multiprocessing.active_children()}
         return bool(self._pids) and self._pids <= alive
 
+    @property
+    def queue_depth(self) -> int:
+        """Jobs waiting for a free scoring process (those of clients that went away until they are dropped)."""
+        return self._queue.qsize() if self._queue is not None else 0
+
     def not_ready_reason(self) -> str:
         """One line: why the batcher is not :attr:`ready`."""
         if self._refused is not None:
@@ -226,6 +234,7 @@ class MicroBatcher:
         async with self._rebuilding:
             if self._pool is broken and self._refused is None:
                 broken.shutdown(wait=False, cancel_futures=True)
+                self.on_restart()
                 await self._warm_up()
 
     def _new_pool(self) -> ProcessPoolExecutor:

@@ -29,7 +29,7 @@ from overclaim import __version__
 from overclaim.batching import MicroBatcher, NotReady, TooManySentences
 from overclaim.connections import HEADER_TIMEOUT, MAX_CONNECTIONS, bounded_protocol
 from overclaim.features import CUE_DESCRIPTIONS
-from overclaim.metrics import Metrics
+from overclaim.metrics import CONTENT_TYPE, Metrics
 from overclaim.moderation import record, to_json
 from overclaim.policy import ThresholdError, check_thresholds, load_policy, shipped_policies
 from overclaim.reasons import REASONS
@@ -107,6 +107,7 @@ class ModerateRequest(BaseModel):
 
 
 class Sentence(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # a field the document does not name is an error, not sent
     text: str
     start: int
     end: int
@@ -125,6 +126,7 @@ class Sentence(BaseModel):
 class ScoreResult(BaseModel):
     """The result record, as :meth:`overclaim.Result.to_dict` builds it."""
 
+    model_config = ConfigDict(extra="forbid")
     risk: float
     decision: str
     rule: str
@@ -142,7 +144,81 @@ class ModerateResult(ScoreResult):
 
 
 class ModerateResponse(BaseModel):
+    model_config = ConfigDict(extra="forbid")
     results: list[ModerateResult]
+
+
+class PolicyInfo(BaseModel):
+    name: str
+    description: str
+    rules: list[str]
+
+
+class PoliciesResponse(BaseModel):
+    default: str = Field(description="The policy of requests that name none.")
+    policies: list[PolicyInfo]
+
+
+class Health(BaseModel):
+    status: Literal["ok"]
+
+
+class ModelInfo(BaseModel):
+    version: str
+    sha256: str
+    thresholds: dict[str, float]
+    policy: str
+
+
+class Ready(BaseModel):
+    status: Literal["ready"]
+    workers: int
+    model: ModelInfo
+
+
+class ReasonInfo(BaseModel):
+    name: str
+    code: str
+    kind: Literal["claim", "citation"]
+    meaning: str
+    moderator: str
+
+
+class ModelDescription(BaseModel):
+    model: ModelInfo | None = Field(description="None until the scoring processes have loaded the model")
+    max_chars: int
+    reasons: list[ReasonInfo]
+    cues: dict[str, str]
+
+
+class Error(BaseModel):
+    """Every error the server sends: one line saying what is wrong and what to do."""
+
+    error: str
+
+
+class NotReadyError(Error):
+    status: Literal["unavailable"]
+    workers: int
+    model: ModelInfo | None
+
+
+# What each error status means, for the OpenAPI document.
+ERRORS = {400: "Body not valid JSON, or a Host this server does not answer to",
+          403: "A POST from another origin",
+          413: f"Body over {MAX_BODY_BYTES:,} bytes, or over {MAX_SENTENCES_PER_REQUEST:,} sentences in the request",
+          415: "Body not declared `Content-Type: application/json`",
+          422: "A field missing, of the wrong type or over a limit",
+          500: "Internal error: the request was not scored",
+          503: "The scoring processes refused the model"}
+
+
+def _errors(*statuses: int) -> dict:
+    """The ``responses`` of a route that may answer ``statuses`` with an :class:`Error`."""
+    return {status: {"model": Error, "description": ERRORS[status]} for status in statuses}
+
+
+SCORING_ERRORS = _errors(400, 403, 413, 415, 422, 500, 503)
 
 
 class _JSON(JSONResponse):
@@ -150,6 +226,13 @@ class _JSON(JSONResponse):
 
     def render(self, content) -> bytes:
         return to_json(content).encode("utf-8")
+
+
+def _checked(model: type[BaseModel], content: dict) -> JSONResponse:
+    """``content`` as JSON once it is checked against ``model``, the route's documented answer (a mismatch is a 500).
+    Checked, not re-serialized by FastAPI, which would turn an id that arrived as NaN into null."""
+    model.model_validate(content)
+    return _JSON(content)
 
 
 def _error(status: int, message: str, /, **extra) -> JSONResponse:
@@ -187,7 +270,8 @@ def allowed_hosts(bound: str, extra=()) -> frozenset[str] | None:
 
 
 class _Gate:
-    """ASGI middleware in front of every route: per-route metrics; security headers on every answer; a 400 for a
+    """ASGI middleware in front of every route: per-route metrics; security headers on every answer; ``HEAD``
+    answered as ``GET`` without the body, wherever ``GET`` is; a 400 for a
     ``Host`` not in ``hosts`` (DNS rebinding), a 403 for a POST from another origin, a 415 for an API body not
     declared JSON (which a cross-origin page cannot send without the browser asking first); a 413 for bodies over
     ``MAX_BODY_BYTES`` (announced or streamed); and the request cancelled when its client goes away."""
@@ -198,13 +282,13 @@ class _Gate:
     async def __call__(self, scope, receive, send):
         if scope["type"] != "http":
             return await self.app(scope, receive, send)
-        started = time.perf_counter()
+        started, method = time.perf_counter(), scope["method"]
         route = scope["path"] if scope["path"] in ROUTES else "other"
         status, answered = 500, False
         csp = (DOCS_CSP if scope["path"] in DOCS_PAGES else CSP).encode()
 
         def observe():
-            self.metrics.observe_request(route, scope["method"], status, time.perf_counter() - started)
+            self.metrics.observe_request(route, method, status, time.perf_counter() - started)
 
         async def send_counting(message):
             nonlocal status, answered
@@ -212,6 +296,8 @@ class _Gate:
                 status = message["status"]
                 message = {**message, "headers": [*message.get("headers", []), *SECURITY_HEADERS,
                                                   (b"content-security-policy", csp)]}
+            elif method == "HEAD" and message["type"] == "http.response.body":
+                message = {**message, "body": b""}
             await send(message)
             if message["type"] == "http.response.body" and not message.get("more_body"):
                 answered = True
@@ -219,6 +305,8 @@ class _Gate:
 
         try:
             refused = self._refusal(scope)
+            if method == "HEAD":
+                scope = {**scope, "method": "GET"}
             body = None if refused else await self._body(scope, receive)
             if body is None:
                 refused = refused or (413, f"request body is over the limit of {self.max_bytes:,} bytes; send at "
@@ -311,7 +399,7 @@ def create_app(model_path=None, thresholds=None, workers: int = 1, policy=None, 
     metrics = Metrics()
     policy = load_policy(policy)
     batcher = MicroBatcher(model_path, thresholds, workers, policy=policy, on_cancel=metrics.observe_dropped,
-                           model_sha256=model_sha256)
+                           on_restart=metrics.observe_restart, model_sha256=model_sha256)
     policies = [load_policy(name) for name in shipped_policies()]
     if policy.name not in shipped_policies():
         policies.insert(0, policy)
@@ -319,6 +407,7 @@ def create_app(model_path=None, thresholds=None, workers: int = 1, policy=None, 
     @asynccontextmanager
     async def lifespan(app):
         await batcher.start()
+        metrics.serve_model(batcher.model, lambda: batcher.queue_depth)
         task = asyncio.create_task(batcher.run())
         yield
         task.cancel()
@@ -329,7 +418,8 @@ def create_app(model_path=None, thresholds=None, workers: int = 1, policy=None, 
                                      f"most {MAX_BODY_BYTES:,} bytes (413), at most {MAX_ITEMS} items (422), "
                                      f"{MAX_CHARS:,} characters and {MAX_SENTENCES_PER_TEXT:,} sentences per text "
                                      f"(422), {MAX_SENTENCES_PER_REQUEST:,} sentences per request (413); bodies "
-                                     "declared `Content-Type: application/json` (415).")
+                                     "declared `Content-Type: application/json` (415). Every error is "
+                                     "`{\"error\": \"one line\"}`. `HEAD` is answered wherever `GET` is.")
     app.add_middleware(_Gate, metrics=metrics, hosts=hosts)
 
     @app.exception_handler(RequestValidationError)
@@ -361,53 +451,68 @@ def create_app(model_path=None, thresholds=None, workers: int = 1, policy=None, 
     async def internal_error(request: Request, error: Exception):
         return _error(500, "internal error; the request was not scored")
 
-    @app.post("/v1/score", response_model=ScoreResult, summary="Score one text")
+    def count_decisions(route: str, cuts: dict | None, results: list[dict]) -> None:
+        # Decisions at a caller's own cut points (the page's 0 and 1, say) are not the service's decisions.
+        if cuts is None or cuts == batcher.model["thresholds"]:
+            metrics.observe_decisions(route, [r["decision"] for r in results])
+
+    @app.post("/v1/score", response_model=ScoreResult, responses=SCORING_ERRORS, summary="Score one text")
     async def score(request: ScoreRequest):
         cuts = request.thresholds.model_dump() if request.thresholds else None
         [result] = await batcher.score([request.text], cuts, request.policy)
-        metrics.observe_decisions("/v1/score", [result["decision"]])
-        return _JSON(result)
+        count_decisions("/v1/score", cuts, [result])
+        return _checked(ScoreResult, result)
 
-    @app.post("/v1/moderate", response_model=ModerateResponse, summary="Score up to 256 items, ids echoed")
+    @app.post("/v1/moderate", response_model=ModerateResponse, responses=SCORING_ERRORS,
+              summary="Score up to 256 items, ids echoed")
     async def moderate(request: ModerateRequest):
         cuts = request.thresholds.model_dump() if request.thresholds else None
         results = await batcher.score([item.text for item in request.items], cuts, request.policy)
-        metrics.observe_decisions("/v1/moderate", [r["decision"] for r in results])
+        count_decisions("/v1/moderate", cuts, results)
         ids = [item.id if "id" in item.model_fields_set else number
                for number, item in enumerate(request.items, start=1)]
-        return _JSON({"results": [record(i, r) for i, r in zip(ids, results)]})
+        return _checked(ModerateResponse, {"results": [record(i, r) for i, r in zip(ids, results)]})
 
-    @app.api_route("/v1/policies", methods=["GET", "HEAD"], summary="The policies a request may name, the server's own first, with their rules")
+    @app.get("/v1/policies", response_model=PoliciesResponse, responses=_errors(400, 500),
+             summary="The policies a request may name, the server's own first, with their rules")
     async def list_policies():
         return {"default": policy.name,
                 "policies": [{"name": p.name, "description": p.description, "rules": [r.name for r in p.rules]}
                              for p in policies]}
 
-    @app.api_route("/v1/model", methods=["GET", "HEAD"], summary="The served model, the text limit, and the reason "
-                                                                 "codes and cue names in words (what the page shows)")
+    @app.get("/v1/model", response_model=ModelDescription, responses=_errors(400, 500),
+             summary="The served model, the text limit, and the reason codes and cue names in words (what the page "
+                     "shows)")
     async def model_description():
         return {"model": batcher.model, "max_chars": MAX_CHARS,
                 "reasons": [asdict(reason) for reason in REASONS], "cues": CUE_DESCRIPTIONS}
 
-    @app.api_route("/healthz", methods=["GET", "HEAD"], summary="The process is alive")
+    @app.get("/healthz", response_model=Health, responses=_errors(500), summary="The process is alive")
     async def healthz():
         return {"status": "ok"}
 
-    @app.api_route("/readyz", methods=["GET", "HEAD"], summary="200 while every scoring process is up with the model "
-                                                               "whose version, sha256 and thresholds it reports; 503 otherwise")
+    @app.get("/readyz", response_model=Ready,
+             responses={503: {"model": NotReadyError, "description": "Not ready: the reason in `error`"},
+                        **_errors(500)},
+             summary="200 while every scoring process is up with the model whose version, sha256 and thresholds it "
+                     "reports; 503 otherwise")
     async def readyz():
         if await batcher.check():
             return {"status": "ready", "workers": workers, "model": batcher.model}
         return _error(503, f"not ready: {batcher.not_ready_reason()}", status="unavailable", workers=workers,
                       model=batcher.model)
 
-    @app.api_route("/metrics", methods=["GET", "HEAD"], summary="Prometheus metrics", response_class=PlainTextResponse)
+    @app.get("/metrics", summary="Prometheus metrics", response_class=PlainTextResponse,
+             responses={200: {"content": {CONTENT_TYPE.split(";")[0]: {"schema": {"type": "string"}}}},
+                        # Not _errors(): FastAPI would document them as the route's text/plain.
+                        **{status: {"description": ERRORS[status], "content": {"application/json": {
+                            "schema": {"$ref": "#/components/schemas/Error"}}}} for status in (400, 500)}})
     async def prometheus():
-        return PlainTextResponse(metrics.render(), media_type="text/plain; version=0.0.4")
+        return PlainTextResponse(metrics.render(), media_type=CONTENT_TYPE)
 
     app.mount("/static", StaticFiles(directory=WEB_DIR), name="static")
 
-    @app.api_route("/", methods=["GET", "HEAD"], include_in_schema=False)
+    @app.get("/", include_in_schema=False)
     async def index():
         return FileResponse(WEB_DIR / "index.html")
 

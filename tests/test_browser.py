@@ -45,7 +45,7 @@ def page(browser, server):
     page.requests = []
     page.on("request", lambda request: page.requests.append(request.url))
     page.goto(server.url + "/")
-    page.wait_for_function("document.getElementById('review-value').textContent !== '–'")  # thresholds loaded
+    page.wait_for_function("() => document.getElementById('review-value').textContent !== '–'")  # thresholds loaded
     yield page
     context.close()
 

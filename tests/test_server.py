@@ -10,7 +10,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
+import jsonschema
 import pytest
+from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import BIN, running_server
 from overclaim.features import CUE_DESCRIPTIONS
@@ -76,21 +78,113 @@ def test_the_page_reads_the_model_limit_reasons_and_cue_words_from_v1_model(serv
     assert [r["code"] for r in body["reasons"]] == [r.code for r in REASONS]
     assert {"name", "kind", "meaning", "moderator"} <= set(body["reasons"][0])
 
-@pytest.mark.parametrize("path", ["/", "/healthz", "/readyz", "/metrics", "/v1/policies", "/v1/model"])
+
+@pytest.mark.parametrize("path", ["/", "/healthz", "/readyz", "/metrics", "/v1/policies", "/v1/model", "/openapi.json",
+                                  "/docs", "/redoc", "/docs/oauth2-redirect", "/static/app.js"])
 def test_head_is_answered_where_get_is_not_405(server, path):
-    status, _, body = server.request("HEAD", path)
+    """Regression (issue 15): the docs pages answered HEAD with 405."""
+    status, headers, body = server.request("HEAD", path)
     assert status == 200 and body in ("", b"")
+    if path != "/metrics":  # whose counts change between the two requests
+        assert headers["content-length"] == server.request("GET", path)[1]["content-length"]
+
+
+def _metric(live, name: str, **labels) -> float:
+    """The sum of the samples ``name`` (with ``labels``) in /metrics, parsed as Prometheus text."""
+    text = live.request("GET", "/metrics")[2]
+    return sum(sample.value for family in text_string_to_metric_families(text) for sample in family.samples
+               if sample.name == name and labels.items() <= sample.labels.items())
 
 
 def test_metrics_count_requests_latency_and_decisions(server):
     server.post("/v1/score", {"text": CLAIM})
     server.post("/v1/score", {"text": 5})
-    status, headers, text = server.request("GET", "/metrics")
+    status, headers, _ = server.request("GET", "/metrics")
     assert status == 200 and headers["content-type"].startswith("text/plain")
-    assert 'overclaim_requests_total{route="/v1/score",method="POST",status="200"}' in text
-    assert 'overclaim_requests_total{route="/v1/score",method="POST",status="422"}' in text
-    assert 'overclaim_request_seconds_bucket{route="/v1/score",le="+Inf"}' in text
-    assert 'overclaim_decisions_total{route="/v1/score",decision="block"}' in text
+    assert _metric(server, "overclaim_requests_total", route="/v1/score", method="POST", status="200") >= 1
+    assert _metric(server, "overclaim_requests_total", route="/v1/score", method="POST", status="422") >= 1
+    assert _metric(server, "overclaim_request_seconds_bucket", route="/v1/score", le="+Inf") >= 2
+    assert _metric(server, "overclaim_decisions_total", route="/v1/score", decision="block") >= 1
+
+
+def test_metrics_hand_written_now_standard_process_model_and_queue_metrics(server):
+    """Regression (issue 15): /metrics was Prometheus text written by hand, without process, model or queue
+    metrics. It is now prometheus_client's, and parses as Prometheus text."""
+    status, _, text = server.request("GET", "/metrics")
+    families = {family.name: family for family in text_string_to_metric_families(text)}
+    assert status == 200
+    for name in ("process_resident_memory_bytes", "process_cpu_seconds", "process_open_fds", "python_info"):
+        assert families[name].samples, name
+    assert _metric(server, "process_resident_memory_bytes") > 0
+    meta = load_model().meta
+    [info] = families["overclaim_model_info"].samples
+    assert info.labels == {"version": meta["model_version"], "sha256": meta["sha256"]} and info.value == 1
+    assert families["overclaim_queue_depth"].type == "gauge" and _metric(server, "overclaim_queue_depth") == 0
+    assert families["overclaim_worker_restarts"].type == "counter"
+    assert families["overclaim_request_seconds"].type == "histogram"
+
+
+def test_metrics_page_thresholds_counted_as_decisions_no_more(server):
+    """Regression (issue 15): the page's own requests (thresholds 0 and 1) counted as the service's decisions.
+    Decisions are counted only for requests scored with the model's thresholds (absent, or the same)."""
+    own = server.request("GET", "/readyz")[2]["model"]["thresholds"]
+    before = _metric(server, "overclaim_decisions_total")
+    server.post("/v1/score", {"text": MILD, "thresholds": {"review": 0.0, "block": 1.0}})
+    server.post("/v1/moderate", {"items": [{"text": MILD}] * 3, "thresholds": {"review": 0.0, "block": 0.0}})
+    assert _metric(server, "overclaim_decisions_total") == before
+    server.post("/v1/score", {"text": MILD, "thresholds": own})
+    server.post("/v1/moderate", {"items": [{"text": CLAIM}, {"text": MILD}]})
+    assert _metric(server, "overclaim_decisions_total") == before + 3
+
+
+def _documented(spec: dict, method: str, path: str, status: int, body) -> None:
+    """Fail unless ``status`` is documented for ``method path`` in ``spec`` and ``body`` matches its schema."""
+    answers = spec["paths"][path][method.lower()]["responses"]
+    assert str(status) in answers, f"{method} {path}: {status} is not documented"
+    content = answers[str(status)]["content"]
+    if "application/json" not in content:
+        assert isinstance(body, str) and list(content) == ["text/plain"]
+        return
+    schema = {**content["application/json"]["schema"], "components": spec["components"]}
+    jsonschema.Draft202012Validator(schema).validate(body)
+
+
+def test_openapi_lies_every_answer_and_error_matches_the_documented_schema(server):
+    """Regression (issue 15): the spec documented errors as HTTPValidationError {detail} while the server sends
+    {"error": ...}, left 400 and 413 out, and the declared response models were bypassed."""
+    spec = server.request("GET", "/openapi.json")[2]
+    json_body = {"Content-Type": "application/json"}
+    cases = [
+        ("POST", "/v1/score", {"text": f"{CLAIM} {MILD}"}, {}, 200),
+        ("POST", "/v1/moderate", b'{"items": [{"id": NaN, "text": "Zinc cures colds."}, {"text": ""}]}', json_body,
+         200),
+        ("GET", "/v1/policies", None, {}, 200),
+        ("GET", "/v1/model", None, {}, 200),
+        ("GET", "/healthz", None, {}, 200),
+        ("GET", "/readyz", None, {}, 200),
+        ("GET", "/metrics", None, {}, 200),
+        ("POST", "/v1/score", b'{"text": ', json_body, 400),
+        ("GET", "/v1/policies", None, {"Host": "evil.example"}, 400),
+        ("GET", "/metrics", None, {"Host": "evil.example"}, 400),
+        ("POST", "/v1/moderate", {"items": []}, {"Origin": "http://evil.example"}, 403),
+        ("POST", "/v1/score", {"text": "y" * (1 << 20)}, {}, 413),
+        ("POST", "/v1/moderate", {"items": [{"text": "Zinc may help.\n" * MAX_SENTENCES_PER_TEXT}] * 3}, {}, 413),
+        ("POST", "/v1/score", b'{"text": "a"}', {"Content-Type": "text/plain"}, 415),
+        ("POST", "/v1/score", {"text": 5}, {}, 422),
+        ("POST", "/v1/moderate", {"items": [{"id": 1}]}, {}, 422),
+    ]
+    for method, path, body, headers, status in cases:
+        got, _, reply = server.request(method, path, body, headers=headers)
+        assert got == status, (method, path, status, reply)
+        _documented(spec, method, path, status, reply)
+        if path == "/v1/moderate" and status == 200:
+            assert reply["results"][0]["id"] == "NaN"  # strict JSON has no NaN
+    # every documented operation was answered above (a new route needs a case here)
+    assert {(method.lower(), path) for method, path, *_ in cases} == {(m, p) for p in spec["paths"]
+                                                                       for m in spec["paths"][p]}
+    operations = [op["operationId"] for ops in spec["paths"].values() for op in ops.values()]
+    assert len(operations) == len(set(operations))
+    assert "HTTPValidationError" not in spec["components"]["schemas"]
 
 
 def test_openapi_docs_are_served_from_the_package(server):
@@ -244,7 +338,7 @@ def test_request_texts_are_not_logged_even_with_the_access_log(tmp_path):
     assert "POST /v1/score" in log and "Zanzibar" not in log
 
 
-def test_a_killed_scoring_process_is_replaced_and_requests_go_on(tmp_path):
+def test_a_killed_scoring_process_is_replaced_counted_and_requests_go_on(tmp_path):
     with running_server([BIN, "serve", "--workers", "1"], tmp_path) as live:
         assert live.post("/v1/score", {"text": CLAIM})[0] == 200
         scoring = _children(live.process.pid)
@@ -255,6 +349,7 @@ def test_a_killed_scoring_process_is_replaced_and_requests_go_on(tmp_path):
         status, _, body = live.post("/v1/score", {"text": CLAIM})
         assert status == 200 and body["decision"] == "block"
         assert set(_children(live.process.pid)).isdisjoint(scoring)
+        assert _metric(live, "overclaim_worker_restarts_total") == 1
 
 
 def _children(pid: int) -> list[int]:
@@ -296,11 +391,6 @@ def test_scoring_processes_end_with_the_server(tmp_path, stop):
     assert not any(os.path.exists(f"/proc/{pid}") for pid in scoring)
 
 
-def _metric(live, name: str) -> float:
-    text = live.request("GET", "/metrics")[2]
-    return sum(float(line.split()[-1]) for line in text.splitlines() if line.startswith(name))
-
-
 def _wait_for(check, seconds: float = 60):
     """Poll ``check`` until it is true (a guard against hangs, not a timing assertion)."""
     deadline = time.monotonic() + seconds
@@ -336,13 +426,13 @@ def test_unbounded_work_of_a_client_that_went_away_is_dropped_unscored(tmp_path)
             time.sleep(0.5)
             heavy = {"items": [{"text": "Zinc may help.\n" * 1000}] * 4}
             abandoned = [_raw_post(live, "/v1/moderate", heavy) for _ in range(3)]
-            time.sleep(1.0)  # read and queued behind the first
+            _wait_for(lambda: _metric(live, "overclaim_queue_depth") == 3)  # queued behind the first
             for sock in abandoned:
                 sock.close()
             _wait_for(lambda: _metric(live, "overclaim_cancelled_requests_total") == 3)
         assert first.result(timeout=60)[0] == 200
-        _wait_for(lambda: _metric(live, 'overclaim_abandoned_jobs_total{stage="queued"}') == 3)
-        assert _metric(live, 'overclaim_requests_total{route="/v1/moderate",method="POST",status="499"}') == 3
+        _wait_for(lambda: _metric(live, "overclaim_abandoned_jobs_total", stage="queued") == 3)
+        assert _metric(live, "overclaim_requests_total", route="/v1/moderate", method="POST", status="499") == 3
         assert live.post("/v1/score", {"text": CLAIM})[0] == 200
 
 
@@ -368,6 +458,7 @@ def test_unbounded_work_one_failing_job_does_not_fail_the_jobs_batched_with_it(t
         assert status == 200 and body["decision"] == "block"
         status, _, reply = heavy.result(timeout=60)
         assert status == 500 and "\n" not in reply["error"]
+        _documented(live.request("GET", "/openapi.json")[2], "POST", "/v1/moderate", status, reply)
         resource.prlimit(scoring, resource.RLIMIT_DATA, (resource.RLIM_INFINITY, resource.RLIM_INFINITY))
         assert live.post("/v1/moderate", {"items": [{"text": lines}] * 2})[0] == 200
 
@@ -408,9 +499,12 @@ def test_readiness_lies_a_changed_model_file_is_refused_not_served_as_500s(tmp_p
         _wait_for(lambda: "refused" in live.request("GET", "/readyz")[2]["error"])
         status, _, body = live.request("GET", "/readyz")
         assert status == 503 and body["model"]["sha256"] == sha256 and "\n" not in body["error"]
+        spec = live.request("GET", "/openapi.json")[2]
+        _documented(spec, "GET", "/readyz", status, body)
         for _ in range(3):
             status, _, reply = live.post("/v1/score", {"text": CLAIM})
             assert status == 503 and "refused the model" in reply["error"]
+        _documented(spec, "POST", "/v1/score", status, reply)
         assert live.request("GET", "/readyz")[0] == 503
     refusals = [line for line in live.log.read_text().splitlines() if "refused the model" in line]
     assert len(refusals) == 1 and "Traceback" not in live.log.read_text()
