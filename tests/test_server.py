@@ -16,7 +16,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from conftest import BIN, running_server
 from overclaim.features import CUE_DESCRIPTIONS
-from overclaim.loader import BUNDLED_DIR, load_model, sha256_of
+from overclaim.loader import ARTIFACT, BUNDLED_DIR, META, load_model, sha256_of
 from overclaim.reasons import REASONS
 from overclaim.scorer import MAX_CHARS, MAX_SENTENCES_PER_REQUEST, MAX_SENTENCES_PER_TEXT
 
@@ -483,15 +483,15 @@ def test_readiness_lies_a_changed_model_file_is_refused_not_served_as_500s(tmp_p
     the one the server reports."""
     model = tmp_path / "model"
     model.mkdir()
-    for name in ("meta.json", "overclaim.joblib"):
+    for name in (META, ARTIFACT):
         shutil.copy(BUNDLED_DIR / name, model / name)
     with running_server([BIN, "serve", "--workers", "1", "--model", model], tmp_path) as live:
         sha256 = live.request("GET", "/readyz")[2]["model"]["sha256"]
-        with open(model / "overclaim.joblib", "ab") as artifact:
+        with open(model / ARTIFACT, "ab") as artifact:
             artifact.write(b"\0" * 16)
         if change == "replaced with its meta.json":
             meta = json.loads((model / "meta.json").read_text())
-            meta["sha256"] = sha256_of(model / "overclaim.joblib")
+            meta["sha256"] = sha256_of(model / ARTIFACT)
             (model / "meta.json").write_text(json.dumps(meta))
         assert live.post("/v1/score", {"text": CLAIM})[0] == 200  # the running process keeps its model
         os.kill(_children(live.process.pid)[0], signal.SIGKILL)
