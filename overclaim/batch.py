@@ -1,4 +1,5 @@
-"""Score a file of texts in chunks: CSV, Parquet or JSON lines in and out, every input row and column kept.
+"""Score a file of texts in chunks: CSV, Parquet or JSON lines in and out, every input row and column kept (or, with
+``per_sentence``, one row per sentence).
 
 Memory stays flat whatever the file size: rows are read, scored and written one chunk at a time, with at most
 two chunks per worker in flight, and no CSV field or JSON line longer than ``MAX_FIELD_CHARS`` is held. Output
@@ -26,6 +27,7 @@ from dataclasses import dataclass, field
 from glob import escape
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from overclaim.scorer import load
@@ -36,6 +38,14 @@ CHUNK_ROWS = 5_000
 MAX_FIELD_CHARS = 10_000_000
 ADDED_COLUMNS = ("overclaim_risk", "overclaim_decision", "overclaim_rule", "overclaim_citation", "overclaim_reasons",
                  "overclaim_claim_types", "overclaim_top_sentence", "overclaim_truncated")
+# With --per-sentence, one row per sentence: the input's columns but the text, then these (name: dtype, so that a
+# chunk without sentences writes the same Parquet schema as the others).
+SENTENCE_COLUMNS = {"overclaim_row": "int64", "overclaim_sentence": "int64", "overclaim_start": "int64",
+                    "overclaim_end": "int64", "overclaim_text": "str", "overclaim_risk": "float64",
+                    "overclaim_decision": "str", "overclaim_rule": "str", "overclaim_citation": "str",
+                    "overclaim_reasons": "str", "overclaim_claim_types": "str", "overclaim_hedging": "float64"}
+# What --replace drops from an input scored before, in either mode.
+OVERCLAIM_COLUMNS = frozenset(ADDED_COLUMNS) | frozenset(SENTENCE_COLUMNS)
 FORMATS = {".csv": "csv", ".tsv": "csv", ".parquet": "parquet", ".pq": "parquet", ".jsonl": "jsonl",
            ".ndjson": "jsonl"}
 
@@ -125,12 +135,15 @@ class Summary:
     decisions: Counter = field(default_factory=Counter)
     seconds: float = 0.0
     output: str = ""
+    sentences: int | None = None  # rows written with --per-sentence
 
     def line(self) -> str:
         """One line for people."""
         rate = self.rows / self.seconds if self.seconds else 0.0
         counts = ", ".join(f"{d} {self.decisions.get(d, 0)}" for d in ("allow", "review", "block"))
-        return f"scored {self.rows} rows in {self.seconds:.1f} s ({rate:,.0f} rows/s): {counts} -> {self.output}"
+        written = "" if self.sentences is None else f" into {self.sentences} sentence rows"
+        return (f"scored {self.rows} rows{written} in {self.seconds:.1f} s ({rate:,.0f} rows/s): {counts} -> "
+                f"{self.output}")
 
 
 def file_format(path: Path) -> str:
@@ -156,9 +169,25 @@ def _first_undecodable_line(path: Path, encoding: str) -> tuple[int, int]:
     return line, offset
 
 
-def read_chunks(path: Path, text_column: str, encoding: str = "utf-8", chunk_rows: int = CHUNK_ROWS):
+def columns_to_drop(path, columns, text_column: str, added, replace: bool) -> list[str]:
+    """The input ``columns`` that ``replace`` drops (those overclaim writes, but the text); without ``replace``,
+    an input column of the ``added`` ones is an error, as is a missing text column."""
+    if text_column not in columns:
+        raise BatchError(f"{path}: no column {text_column!r}; columns are: {', '.join(map(str, columns))}")
+    clash = [c for c in columns if c in added]
+    if clash and not replace:
+        raise BatchError(f"{path}: already has column(s) {', '.join(clash)}, which overclaim adds; pass --replace "
+                         f"to drop and write them afresh, or rename them")
+    if text_column in added:
+        raise BatchError(f"{path}: the text column {text_column!r} is one overclaim writes; rename it")
+    return [c for c in columns if c in OVERCLAIM_COLUMNS and c != text_column] if replace else []
+
+
+def read_chunks(path: Path, text_column: str, encoding: str = "utf-8", chunk_rows: int = CHUNK_ROWS,
+                added=ADDED_COLUMNS, replace: bool = False):
     """Yield ``(frame, bytes_read)`` chunks (at least one, maybe empty), all with the same columns in the input's
-    order and the same dtypes, so that every chunk lands under the output's one header and schema.
+    order and the same dtypes, so that every chunk lands under the output's one header and schema. An input column
+    among ``added`` is an error, or with ``replace`` dropped with the others overclaim writes.
 
     CSV values stay text, so nothing is reformatted ("007", "NA"). JSON lines are read twice: first for the keys
     and the JSON types of their values over the whole file (in order of first appearance; a row without a key
@@ -167,16 +196,12 @@ def read_chunks(path: Path, text_column: str, encoding: str = "utf-8", chunk_row
     """
     kind = file_format(path)
     chunks = {"csv": _csv_chunks, "jsonl": _jsonl_chunks, "parquet": _parquet_chunks}[kind](path, encoding, chunk_rows)
-    first = True
+    drop = None
     try:
         for frame, done in chunks:
-            if first and text_column not in frame.columns:
-                raise BatchError(f"{path}: no column {text_column!r}; columns are: {', '.join(map(str, frame.columns))}")
-            clash = [c for c in ADDED_COLUMNS if first and c in frame.columns]
-            if clash:
-                raise BatchError(f"{path}: already has column(s) {', '.join(clash)}, which overclaim adds; rename them")
-            first = False
-            yield frame, done
+            if drop is None:
+                drop = columns_to_drop(path, frame.columns, text_column, added, replace)
+            yield frame.drop(columns=drop), done
     except BatchError:
         raise
     except UnicodeDecodeError:
@@ -297,8 +322,10 @@ def _jsonl_chunks(path: Path, encoding: str, chunk_rows: int):
 
 
 def _json_frame(dtypes: dict, rows: list[dict]) -> pd.DataFrame:
-    return pd.DataFrame({key: pd.array([row.get(key) for row in rows], dtype=dtype) for key, dtype in dtypes.items()},
-                        index=range(len(rows)))
+    # Series, not pd.array: a DataFrame turns an object array of strings alone into a str column, so a chunk
+    # whose mixed-kind key held only strings would change dtype.
+    return pd.DataFrame({key: pd.Series([row.get(key) for row in rows], dtype=dtype, index=range(len(rows)))
+                         for key, dtype in dtypes.items()}, index=range(len(rows)))
 
 
 def _parquet_chunks(path: Path, encoding: str, chunk_rows: int):
@@ -327,20 +354,45 @@ def nullable_dtype(arrow_type):
     return pd.BooleanDtype() if pa.types.is_boolean(arrow_type) else None
 
 
+def csv_cells(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` as it should read in CSV: booleans as ``true``/``false`` and lists and objects as JSON text, where
+    pandas would write ``True`` and Python's repr (``['a', 1]``, ``{'k': None}``)."""
+    cells = frame.copy(deep=False)
+    for name, column in frame.items():
+        if column.dtype == object or pd.api.types.is_bool_dtype(column.dtype):
+            cells[name] = column.astype(object).map(_csv_cell, na_action="ignore")
+    return cells
+
+
+def _csv_cell(value):
+    if isinstance(value, (bool, np.bool_)):
+        return "true" if value else "false"
+    if isinstance(value, (list, dict, np.ndarray)):
+        return _json_text(value)
+    return value
+
+
+def _json_text(value) -> str:
+    return json.dumps(value, ensure_ascii=False, default=_json_default)
+
+
 class _Writer:
     """Appends scored chunks to a temporary file beside ``path``; :meth:`commit` renames it into place. Every chunk
-    has the first one's columns and dtypes (:func:`read_chunks` sees to it)."""
+    has the first one's columns and dtypes (:func:`read_chunks` sees to it).
 
-    def __init__(self, path: Path):
-        self.path, self.kind = path, file_format(path)
+    ``json_objects``: write object columns (JSON lines keys holding lists, objects or mixed kinds) as JSON text in
+    Parquet, where Arrow would type them by the first chunk's values and refuse a later chunk's."""
+
+    def __init__(self, path: Path, json_objects: bool = False):
+        self.path, self.kind, self.json_objects = path, file_format(path), json_objects
         self.temporary = partial_path(path)
         self.started = False
         self._parquet = None
 
     def write(self, frame: pd.DataFrame) -> None:
         if self.kind == "csv":
-            frame.to_csv(self.temporary, mode="a" if self.started else "w", header=not self.started, index=False,
-                         sep="\t" if self.path.suffix.lower() == ".tsv" else ",")
+            csv_cells(frame).to_csv(self.temporary, mode="a" if self.started else "w", header=not self.started,
+                                    index=False, sep="\t" if self.path.suffix.lower() == ".tsv" else ",")
         elif self.kind == "jsonl":
             with open(self.temporary, "a" if self.started else "w", encoding="utf-8") as handle:
                 # json.dumps, not pandas' to_json: it keeps every float's digits (to_json keeps 10) and any integer.
@@ -357,6 +409,10 @@ class _Writer:
             import pyarrow.parquet as pq
         except ImportError:
             raise BatchError("writing Parquet needs pyarrow: pip install 'overclaim[parquet]'") from None
+        if self.json_objects:
+            frame = frame.copy(deep=False)
+            for name in frame.columns[frame.dtypes == object]:
+                frame[name] = frame[name].map(_json_text, na_action="ignore").astype("str")
         try:
             if self._parquet is None:
                 self._parquet = pq.ParquetWriter(self.temporary, pa.Schema.from_pandas(frame, preserve_index=False))
@@ -410,11 +466,14 @@ def _init_worker(model_path, thresholds, policy, sha256: str | None, parent: int
     _WORKER_SCORER = load(model_path, thresholds=thresholds, policy=policy, sha256=sha256)
 
 
+def _cleaned(texts) -> list[str]:
+    return ["" if _none_if_missing(t) is None else str(t) for t in texts]
+
+
 def score_texts(scorer, texts) -> dict[str, list]:
     """The added columns for a list of texts (missing or empty text: risk 0, allow)."""
-    cleaned = ["" if _none_if_missing(t) is None else str(t) for t in texts]
     columns = {name: [] for name in ADDED_COLUMNS}
-    for result in scorer.score_many(cleaned):
+    for result in scorer.score_many(_cleaned(texts)):
         top = max(result.sentences, key=lambda s: s["risk"], default=None)
         columns["overclaim_risk"].append(result.risk)
         columns["overclaim_decision"].append(result.decision)
@@ -427,8 +486,36 @@ def score_texts(scorer, texts) -> dict[str, list]:
     return columns
 
 
-def _score_in_worker(texts) -> dict[str, list]:
-    return score_texts(_WORKER_SCORER, texts)
+def score_sentences(scorer, texts) -> tuple[dict[str, list], list[str]]:
+    """The :data:`SENTENCE_COLUMNS` of a list of texts, ``overclaim_row`` counting the texts from 0, and each text's
+    decision. A text without sentences (empty or missing) gives no row; offsets are in characters of the text."""
+    columns = {name: [] for name in SENTENCE_COLUMNS}
+    decisions = []
+    for row, result in enumerate(scorer.score_many(_cleaned(texts))):
+        decisions.append(result.decision)
+        for number, sentence in enumerate(result.sentences):
+            for name, value in (("overclaim_row", row), ("overclaim_sentence", number),
+                                ("overclaim_start", sentence["start"]), ("overclaim_end", sentence["end"]),
+                                ("overclaim_text", sentence["text"]), ("overclaim_risk", sentence["risk"]),
+                                ("overclaim_decision", sentence["decision"]), ("overclaim_rule", sentence["rule"]),
+                                ("overclaim_citation", sentence["citation"]),
+                                ("overclaim_reasons", ";".join(sentence["reasons"])),
+                                ("overclaim_claim_types", ";".join(sentence["claim_types"])),
+                                ("overclaim_hedging", sentence["hedging"])):
+                columns[name].append(value)
+    return columns, decisions
+
+
+def _scored(scorer, texts, per_sentence: bool) -> tuple[dict[str, list], list[str]]:
+    """The columns to add (or the sentence rows' columns) and each text's decision."""
+    if per_sentence:
+        return score_sentences(scorer, texts)
+    columns = score_texts(scorer, texts)
+    return columns, columns["overclaim_decision"]
+
+
+def _score_in_worker(texts, per_sentence: bool):
+    return _scored(_WORKER_SCORER, texts, per_sentence)
 
 
 def preflight(in_path, out_path, force: bool = False, jobs: int = 1) -> None:
@@ -445,21 +532,27 @@ def preflight(in_path, out_path, force: bool = False, jobs: int = 1) -> None:
 
 
 def run(in_path, out_path, text_column: str, *, model_path=None, thresholds=None, policy=None, jobs: int = 1,
-        force=False, encoding="utf-8", chunk_rows: int = CHUNK_ROWS, progress=None, model_sha256=None) -> Summary:
+        force=False, encoding="utf-8", chunk_rows: int = CHUNK_ROWS, progress=None, model_sha256=None,
+        replace: bool = False, per_sentence: bool = False) -> Summary:
     """Score ``in_path`` into ``out_path`` under ``policy`` (``default`` when ``None``);
-    ``progress(bytes_read, rows_done)`` is called after each chunk; ``model_sha256`` pins the model's digest."""
+    ``progress(bytes_read, rows_done)`` is called after each chunk; ``model_sha256`` pins the model's digest.
+    ``replace`` drops the input's columns that overclaim writes (else they are an error); ``per_sentence`` writes
+    one row per sentence (:data:`SENTENCE_COLUMNS`) instead of one per input row."""
     preflight(in_path, out_path, force, jobs)
     in_path, out_path = Path(in_path), Path(out_path)
     remove_stale_partials(out_path)
-    started, summary = time.perf_counter(), Summary(output=str(out_path))
-    chunks = read_chunks(in_path, text_column, encoding, chunk_rows)
-    writer = _Writer(out_path)
+    started = time.perf_counter()
+    summary = Summary(output=str(out_path), sentences=0 if per_sentence else None)
+    chunks = read_chunks(in_path, text_column, encoding, chunk_rows,
+                         SENTENCE_COLUMNS if per_sentence else ADDED_COLUMNS, replace)
+    writer = _Writer(out_path, json_objects=file_format(in_path) == "jsonl")
     try:
         # Loaded before the workers fork, so they share the model's memory instead of each loading a copy.
         scorer = load(model_path, thresholds=thresholds, policy=policy, sha256=model_sha256)
         if jobs == 1:
-            scored = ((frame, done, score_texts(scorer, frame[text_column].tolist())) for frame, done in chunks)
-            _drain(scored, writer, summary, progress)
+            scored = ((frame, done, _scored(scorer, frame[text_column].tolist(), per_sentence))
+                      for frame, done in chunks)
+            _drain(scored, writer, summary, progress, text_column)
         else:
             # fork on Linux (Python 3.14 defaults to forkserver): the workers share the model loaded above, and each
             # worker's parent is this process, whose end it follows.
@@ -467,7 +560,8 @@ def run(in_path, out_path, text_column: str, *, model_path=None, thresholds=None
             pool = ProcessPoolExecutor(jobs - 1, mp_context=context, initializer=_init_worker,
                                        initargs=(model_path, thresholds, scorer.policy, model_sha256, os.getpid()))
             try:
-                _drain(_parallel(pool, scorer, chunks, text_column, jobs), writer, summary, progress)
+                _drain(_parallel(pool, scorer, chunks, text_column, jobs, per_sentence), writer, summary, progress,
+                       text_column)
             except BaseException:
                 _kill_workers(pool)
                 raise
@@ -491,14 +585,15 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
     pool.shutdown(wait=True, cancel_futures=True)
 
 
-def _parallel(pool, scorer, chunks, text_column: str, jobs: int):
+def _parallel(pool, scorer, chunks, text_column: str, jobs: int, per_sentence: bool):
     """Chunks with their scores, in input order: ``jobs - 1`` workers take their turns and this process takes
     every ``jobs``-th chunk itself, with at most two chunks per process in flight."""
     queue = deque()
     for number, (frame, done) in enumerate(chunks):
         texts = frame[text_column].tolist()
         mine = number % jobs == jobs - 1
-        queue.append((frame, done, score_texts(scorer, texts) if mine else pool.submit(_score_in_worker, texts)))
+        queue.append((frame, done, _scored(scorer, texts, per_sentence) if mine
+                      else pool.submit(_score_in_worker, texts, per_sentence)))
         while len(queue) > 2 * jobs:
             yield _resolved(queue.popleft())
     while queue:
@@ -507,15 +602,30 @@ def _parallel(pool, scorer, chunks, text_column: str, jobs: int):
 
 def _resolved(item):
     frame, done, columns = item
-    return frame, done, columns if isinstance(columns, dict) else columns.result()
+    return frame, done, columns if isinstance(columns, tuple) else columns.result()
 
 
-def _drain(scored, writer: _Writer, summary: Summary, progress) -> None:
-    for frame, done, columns in scored:
-        for name in ADDED_COLUMNS:
-            frame[name] = columns[name]
-        writer.write(frame)
+def _drain(scored, writer: _Writer, summary: Summary, progress, text_column: str) -> None:
+    for frame, done, (columns, decisions) in scored:
+        if summary.sentences is None:
+            for name in ADDED_COLUMNS:
+                frame[name] = columns[name]
+            writer.write(frame)
+        else:
+            rows = sentence_rows(frame, text_column, columns, first_row=summary.rows)
+            writer.write(rows)
+            summary.sentences += len(rows)
         summary.rows += len(frame)
-        summary.decisions.update(columns["overclaim_decision"])
+        summary.decisions.update(decisions)
         if progress is not None:
             progress(done, summary.rows)
+
+
+def sentence_rows(frame: pd.DataFrame, text_column: str, columns: dict[str, list], first_row: int) -> pd.DataFrame:
+    """One row per sentence: its input row's columns but the text, then :data:`SENTENCE_COLUMNS` from
+    :func:`score_sentences`, whose ``overclaim_row`` counts from the chunk's ``first_row`` in the input."""
+    rows = frame.drop(columns=text_column).iloc[columns["overclaim_row"]].reset_index(drop=True)
+    for name, dtype in SENTENCE_COLUMNS.items():
+        rows[name] = pd.Series(columns[name], dtype=dtype)
+    rows["overclaim_row"] += first_row
+    return rows

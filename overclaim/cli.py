@@ -126,7 +126,8 @@ def _batch_locally(args) -> int:
 
         summary = batch.run(args.input, args.output, args.text_column, model_path=args.model,
                             thresholds=_thresholds(args), policy=args.policy, jobs=jobs, force=args.force, encoding=args.encoding,
-                            progress=progress, model_sha256=args.model_sha256)
+                            progress=progress, model_sha256=args.model_sha256, replace=args.replace,
+                            per_sentence=args.per_sentence)
     print(summary.line(), file=sys.stderr)
     return 0
 
@@ -136,6 +137,8 @@ def _batch_on_dask(args) -> int:
 
     from overclaim import dask_engine
 
+    if args.per_sentence:
+        raise BatchError("--per-sentence needs --engine local")
     bar, started = None, time.perf_counter()
 
     def progress(done, total, rows):
@@ -151,7 +154,7 @@ def _batch_on_dask(args) -> int:
                                   thresholds=_thresholds(args), policy=args.policy,
                                   scheduler=args.scheduler, workers=args.jobs,
                                   partition_size=args.partition_size, force=args.force, encoding=args.encoding,
-                                  progress=progress, model_sha256=args.model_sha256)
+                                  progress=progress, model_sha256=args.model_sha256, replace=args.replace)
     finally:
         if bar is not None:
             bar.close()
@@ -271,6 +274,10 @@ def build_parser() -> argparse.ArgumentParser:
                                                 "'file' for one partition per file")
     batch.add_argument("--force", action="store_true", help="overwrite the output file if it exists")
     batch.add_argument("--encoding", default="utf-8", help="input text encoding (default utf-8)")
+    batch.add_argument("--replace", action="store_true", help="re-score an input scored before: drop its "
+                                                              "overclaim_* columns and write them afresh")
+    batch.add_argument("--per-sentence", action="store_true", help="one output row per sentence, with its offsets "
+                                                                   "and scores, instead of one per input row")
     batch.add_argument("--quiet", action="store_true", help="no progress bar")
     batch.set_defaults(run=cmd_batch)
     check = commands.add_parser("check", help="lint Markdown, HTML and text files; exit 1 when a sentence fails")

@@ -27,8 +27,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from overclaim.batch import ADDED_COLUMNS, CHUNK_ROWS, BatchError, Summary, nullable_dtype, partial_path, \
-    remove_stale_partials, score_texts, signals_held
+from overclaim.batch import ADDED_COLUMNS, CHUNK_ROWS, BatchError, Summary, columns_to_drop, csv_cells, \
+    nullable_dtype, partial_path, remove_stale_partials, score_texts, signals_held
 from overclaim.loader import ModelError
 from overclaim.policy import DECISIONS
 from overclaim.scorer import load
@@ -100,8 +100,10 @@ def _has_line_breaks_in_fields(path: Path, encoding: str, sample: int = 256_000)
     return any("\n" in field or "\r" in field for row in csv.reader(io.StringIO(text)) for field in row)
 
 
-def read_frame(files: list[Path], kind: str, text_column: str, block: int | None, encoding: str = "utf-8"):
-    """The input as a lazy Dask dataframe, checked for the text column; CSV columns are read as text."""
+def read_frame(files: list[Path], kind: str, text_column: str, block: int | None, encoding: str = "utf-8",
+               replace: bool = False):
+    """The input as a lazy Dask dataframe, checked for the text column; CSV columns are read as text. Columns
+    overclaim adds are an error, or with ``replace`` dropped."""
     paths = [str(p) for p in files]
     # Dask would turn text columns into pyarrow strings whose missing values are pd.NA; pandas' own dtypes, as
     # the local engine reads them, keep missing text NaN, which scores as empty text.
@@ -121,12 +123,8 @@ def read_frame(files: list[Path], kind: str, text_column: str, block: int | None
     except ValueError as error:  # pandas' and pyarrow's parse errors, UnicodeDecodeError
         message = " ".join(str(error).split())
         raise BatchError(f"{files[0]}: cannot parse as {kind}: {message}") from None
-    if text_column not in frame.columns:
-        raise BatchError(f"{files[0]}: no column {text_column!r}; columns are: {', '.join(map(str, frame.columns))}")
-    clash = [c for c in ADDED_COLUMNS if c in frame.columns]
-    if clash:
-        raise BatchError(f"{files[0]}: already has column(s) {', '.join(clash)}, which overclaim adds; rename them")
-    return frame
+    drop = columns_to_drop(files[0], frame.columns, text_column, ADDED_COLUMNS, replace)
+    return frame.drop(columns=drop) if drop else frame
 
 
 def score_partition(frame: pd.DataFrame, text_column: str, scorer) -> pd.DataFrame:
@@ -163,7 +161,7 @@ def _score_and_write(frame, text_column, model, out_dir, kind, width, schema, pa
     final = Path(out_dir) / f"part.{number:0{width}d}.{kind}"
     temporary = final.with_name(f".{final.name}.{uuid.uuid4().hex}")
     if kind == "csv":
-        scored.to_csv(temporary, index=False)
+        csv_cells(scored).to_csv(temporary, index=False)
     else:
         # The schema of the whole output, so a partition with no rows or only missing values matches the others.
         pq.write_table(pa.Table.from_pandas(scored, schema=schema, preserve_index=False), temporary)
@@ -196,14 +194,15 @@ def _client(scheduler, workers):
 
 def run(in_path, out_path, text_column: str, *, model_path=None, thresholds=None, policy=None, scheduler=None,
         workers: int | None = None, partition_size=None, force: bool = False, encoding: str = "utf-8",
-        progress=None, model_sha256=None) -> Summary:
+        progress=None, model_sha256=None, replace: bool = False) -> Summary:
     """Score ``in_path`` into the directory ``out_path`` on Dask and return what was done.
 
     ``policy`` decides as in :func:`overclaim.batch.run`. ``scheduler`` is a scheduler address, a ``distributed.Client``, or ``None`` to start a ``LocalCluster`` of
     ``workers`` processes (default: one per core). ``partition_size`` is bytes of input per partition (such as
     ``"16MB"``, the default) or ``"file"`` for one partition per file. ``progress(partitions_done,
     partitions, rows_done)`` is called as partitions complete. ``model_sha256`` pins the model's digest, here and
-    on every worker.
+    on every worker. ``replace`` drops the input's columns that overclaim writes, as :func:`overclaim.batch.run`
+    does.
     """
     if dd is None:
         raise BatchError("--engine dask needs Dask: pip install 'overclaim[dask]'")
@@ -217,7 +216,7 @@ def run(in_path, out_path, text_column: str, *, model_path=None, thresholds=None
         raise BatchError(f"{out_path} exists; pass --force to overwrite it")
     files, in_kind = input_files(in_path)
     # Optimized now, so the partition count that names the output files is the one that will run.
-    frame = read_frame(files, in_kind, text_column, partition_bytes(partition_size), encoding).optimize()
+    frame = read_frame(files, in_kind, text_column, partition_bytes(partition_size), encoding, replace).optimize()
     scorer = load(model_path, thresholds=thresholds, policy=policy, sha256=model_sha256)
     model = (None if model_path is None else str(Path(model_path).resolve()), scorer.thresholds["review"],
              scorer.thresholds["block"], scorer.model.meta["sha256"], scorer.policy)
