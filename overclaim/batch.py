@@ -10,6 +10,7 @@ delete it, and the next run deletes one left by a run killed outright.
 from __future__ import annotations
 
 import codecs
+import io
 import csv
 import ctypes
 import itertools
@@ -21,6 +22,7 @@ import signal
 import sys
 import time
 from collections import Counter, deque
+from typing import cast
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -250,10 +252,10 @@ def _csv_chunks(path: Path, encoding: str, chunk_rows: int):
                                          f"the header {len(header)}")
                     chunk.append(row)
                     if len(chunk) == chunk_rows:
-                        yield _csv_frame(header, chunk), handle.buffer.tell()
+                        yield _csv_frame(header, chunk), _bytes_read(handle)
                         chunk, sent = [], True
                 if chunk or not sent:
-                    yield _csv_frame(header, chunk), handle.buffer.tell()
+                    yield _csv_frame(header, chunk), _bytes_read(handle)
             except csv.Error as error:
                 if "field limit" in str(error):
                     raise BatchError(f"{path}: line {rows.line_num} holds a field longer than {MAX_FIELD_CHARS:,} "
@@ -287,6 +289,11 @@ def _json_kind(value) -> str | None:
     return {float: "float", str: "str"}.get(type(value), "other")
 
 
+def _bytes_read(handle: io.TextIOWrapper) -> int:
+    """Bytes of the file read so far, for the progress bar."""
+    return cast(io.BufferedReader, handle.buffer).tell()
+
+
 def _json_objects(path: Path, encoding: str):
     """``(line number, object, bytes read)`` of each non-blank line."""
     with open(path, encoding=encoding) as handle:
@@ -302,15 +309,17 @@ def _json_objects(path: Path, encoding: str):
                 kind = {list: "array", str: "string", bool: "boolean", type(None): "null"}.get(type(value), "number")
                 raise BatchError(f"{path}: line {number} is a JSON {kind}, not an object; each line must be one row "
                                  f"as an object")
-            yield number, value, handle.buffer.tell()
+            yield number, value, _bytes_read(handle)
 
 
 def _jsonl_chunks(path: Path, encoding: str, chunk_rows: int):
-    kinds = {}
+    kinds: dict[str, set[str]] = {}  # a key's kinds of value, nulls aside
     for _, row, _ in _json_objects(path, encoding):
         for key, value in row.items():
-            kinds.setdefault(key, set()).add(_json_kind(value))
-    dtypes = {key: _JSON_DTYPES.get(frozenset(found - {None}), object) for key, found in kinds.items()}
+            found = kinds.setdefault(key, set())
+            if (kind := _json_kind(value)) is not None:
+                found.add(kind)
+    dtypes = {key: _JSON_DTYPES.get(frozenset(found), object) for key, found in kinds.items()}
     chunk, sent, done = [], False, 0
     for _, row, done in _json_objects(path, encoding):
         chunk.append(row)
@@ -472,7 +481,7 @@ def _cleaned(texts) -> list[str]:
 
 def score_texts(scorer, texts) -> dict[str, list]:
     """The added columns for a list of texts (missing or empty text: risk 0, allow)."""
-    columns = {name: [] for name in ADDED_COLUMNS}
+    columns: dict[str, list] = {name: [] for name in ADDED_COLUMNS}
     for result in scorer.score_many(_cleaned(texts)):
         top = max(result.sentences, key=lambda s: s["risk"], default=None)
         columns["overclaim_risk"].append(result.risk)
@@ -489,7 +498,7 @@ def score_texts(scorer, texts) -> dict[str, list]:
 def score_sentences(scorer, texts) -> tuple[dict[str, list], list[str]]:
     """The :data:`SENTENCE_COLUMNS` of a list of texts, ``overclaim_row`` counting the texts from 0, and each text's
     decision. A text without sentences (empty or missing) gives no row; offsets are in characters of the text."""
-    columns = {name: [] for name in SENTENCE_COLUMNS}
+    columns: dict[str, list] = {name: [] for name in SENTENCE_COLUMNS}
     decisions = []
     for row, result in enumerate(scorer.score_many(_cleaned(texts))):
         decisions.append(result.decision)
@@ -581,14 +590,14 @@ def _kill_workers(pool: ProcessPoolExecutor) -> None:
         process.kill()
     # A worker killed while sending a result leaves the pool's reader thread waiting for the rest of the message
     # for ever, since this process holds the pipe's other write end: closing it ends the wait (seen under load).
-    pool._result_queue._writer.close()
+    pool._result_queue._writer.close()  # type: ignore[attr-defined]
     pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _parallel(pool, scorer, chunks, text_column: str, jobs: int, per_sentence: bool):
     """Chunks with their scores, in input order: ``jobs - 1`` workers take their turns and this process takes
     every ``jobs``-th chunk itself, with at most two chunks per process in flight."""
-    queue = deque()
+    queue: deque = deque()
     for number, (frame, done) in enumerate(chunks):
         texts = frame[text_column].tolist()
         mine = number % jobs == jobs - 1

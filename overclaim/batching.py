@@ -30,14 +30,14 @@ from concurrent.futures.process import BrokenProcessPool
 from pathlib import Path
 
 from overclaim.loader import ARTIFACT, BUNDLED_DIR, ModelError, sha256_of
-from overclaim.scorer import MAX_SENTENCES_PER_REQUEST, MAX_SENTENCES_PER_TEXT, load
+from overclaim.scorer import MAX_SENTENCES_PER_REQUEST, MAX_SENTENCES_PER_TEXT, Scorer, load
 from overclaim.sentences import sentence_bound, sentence_spans
 
 # Characters scored in one call at most: ~250 ms of work, which bounds how long one batch delays the next.
 BATCH_CHARS = 200_000
 
 LOG = logging.getLogger("uvicorn.error")
-_SCORER = None  # the model of this scoring process, loaded by _load_model when the process starts
+_SCORER: Scorer | None = None  # the model of this scoring process, loaded by _load_model when the process starts
 _REFUSED = None  # why this scoring process refused its model, if it did
 
 
@@ -80,8 +80,16 @@ def _model_info(pause: float) -> dict:
     time.sleep(pause)  # keeps this process busy so that every warm-up call lands on a process of its own
     if _REFUSED is not None:
         return {"refused": _REFUSED, "pid": os.getpid()}
-    return {"version": _SCORER.model.meta["model_version"], "sha256": _SCORER.model.meta["sha256"],
-            "thresholds": _SCORER.thresholds, "policy": _SCORER.policy.name, "pid": os.getpid()}
+    scorer = _loaded()
+    return {"version": scorer.model.meta["model_version"], "sha256": scorer.model.meta["sha256"],
+            "thresholds": scorer.thresholds, "policy": scorer.policy.name, "pid": os.getpid()}
+
+
+def _loaded() -> Scorer:
+    """The scorer of this process: a process that refused its model answers only :func:`_model_info`."""
+    if _SCORER is None:
+        raise ModelError(_REFUSED or "this scoring process has no model")
+    return _SCORER
 
 
 def _over_limit(texts: list[str]) -> TooManySentences | None:
@@ -104,8 +112,8 @@ def _over_limit(texts: list[str]) -> TooManySentences | None:
 def _score_jobs(jobs: list[tuple[list[str], dict | None, str | None]]) -> list[list[dict] | Exception]:
     """The records of each job's texts, or the exception that job alone raised; jobs with the same thresholds and
     policy are scored in one call."""
-    answers = [_over_limit(texts) for texts, _, _ in jobs]
-    by_settings = {}
+    answers: list = [_over_limit(texts) for texts, _, _ in jobs]  # each job's entry is set below
+    by_settings: dict[tuple, list[int]] = {}
     for index, (_, thresholds, policy) in enumerate(jobs):
         if answers[index] is None:
             key = (None if thresholds is None else (thresholds["review"], thresholds["block"]), policy)
@@ -125,7 +133,7 @@ def _score_jobs(jobs: list[tuple[list[str], dict | None, str | None]]) -> list[l
 def _score_together(jobs, indices: list[int], answers: list) -> None:
     texts = [text for i in indices for text in jobs[i][0]]
     _, thresholds, policy = jobs[indices[0]]
-    results = iter(_SCORER.score_many(texts, thresholds, policy))
+    results = iter(_loaded().score_many(texts, thresholds, policy))
     for i in indices:
         answers[i] = [next(results).to_dict() for _ in jobs[i][0]]
 
@@ -162,19 +170,18 @@ class MicroBatcher:
         self.on_cancel = on_cancel or (lambda stage: None)
         self.on_restart = on_restart or (lambda: None)
         self.model: dict | None = None
-        self._pool = None
+        self._pool: ProcessPoolExecutor | None = None
         self._pids: set[int] = set()
         self._refused: str | None = None
-        self._rebuilding: asyncio.Lock | None = None
+        # asyncio's primitives bind to the running loop when first used, not here.
+        self._rebuilding = asyncio.Lock()
         self._restart: asyncio.Task | None = None  # held so that the event loop does not drop it half done
-        self._queue: asyncio.Queue | None = None
-        self._free: asyncio.Semaphore | None = None
+        self._queue: asyncio.Queue = asyncio.Queue()
+        self._free = asyncio.Semaphore(workers)
         self._busy = 0
 
     async def start(self) -> None:
         """Start the scoring processes and return once each has loaded the model."""
-        self._queue, self._free = asyncio.Queue(), asyncio.Semaphore(self.workers)
-        self._rebuilding = asyncio.Lock()
         await self._warm_up()
         if self._refused is not None:
             raise ModelError(self._refused)
@@ -182,27 +189,27 @@ class MicroBatcher:
     async def _warm_up(self) -> None:
         """A new pool, ready only when every process has loaded the model the server reports."""
         self._pids = set()
-        self._pool = self._new_pool()
+        self._pool = pool = self._new_pool()
         loop = asyncio.get_running_loop()
-        infos = {}
+        infos: dict[int, dict] = {}
         try:
             # A process still loading takes no call, so calls are sent until every process has answered one.
             while len(infos) < self.workers and not any("refused" in info for info in infos.values()):
-                for info in await asyncio.gather(*(loop.run_in_executor(self._pool, _model_info, 0.2)
+                for info in await asyncio.gather(*(loop.run_in_executor(pool, _model_info, 0.2)
                                                    for _ in range(self.workers))):
                     infos[info["pid"]] = info
         except BrokenProcessPool as error:
             infos = {0: {"refused": f"a scoring process died while loading the model ({error})"}}
-        infos = list(infos.values())
-        refusal = next((info["refused"] for info in infos if "refused" in info), None)
+        answered = list(infos.values())
+        refusal = next((info["refused"] for info in answered if "refused" in info), None)
         if refusal is not None:
             self._refused = refusal
-            self._pool.shutdown(wait=False, cancel_futures=True)
+            pool.shutdown(wait=False, cancel_futures=True)
             LOG.error("overclaim: the scoring processes refused the model: %s; /readyz answers 503 and requests "
                       "get 503 until the server is restarted with a model that loads", refusal)
             return
-        self.model = self.model or {k: v for k, v in infos[0].items() if k != "pid"}
-        self._pids = {info["pid"] for info in infos}
+        self.model = self.model or {k: v for k, v in answered[0].items() if k != "pid"}
+        self._pids = {info["pid"] for info in answered}
 
     @property
     def ready(self) -> bool:
@@ -213,7 +220,7 @@ class MicroBatcher:
     @property
     def queue_depth(self) -> int:
         """Jobs waiting for a free scoring process (those of clients that went away until they are dropped)."""
-        return self._queue.qsize() if self._queue is not None else 0
+        return self._queue.qsize()
 
     def not_ready_reason(self) -> str:
         """One line: why the batcher is not :attr:`ready`."""
@@ -232,7 +239,7 @@ class MicroBatcher:
     async def _rebuild(self, broken) -> None:
         """Replace the pool ``broken`` unless someone already has."""
         async with self._rebuilding:
-            if self._pool is broken and self._refused is None:
+            if self._pool is broken and broken is not None and self._refused is None:
                 broken.shutdown(wait=False, cancel_futures=True)
                 self.on_restart()
                 await self._warm_up()

@@ -41,7 +41,7 @@ try:
     from dask.utils import parse_bytes
     from distributed import Client, KilledWorker, LocalCluster, as_completed
 except ImportError:  # the dask extra is optional; run() says how to install it
-    dd = None
+    dd = None  # type: ignore[assignment]
 
 SUFFIXES = {".csv": "csv", ".parquet": "parquet", ".pq": "parquet"}
 # Scoring is slow per byte (about 0.5 MB/s of listings per worker), so partitions are smaller than Dask's usual
@@ -130,7 +130,7 @@ def read_frame(files: list[Path], kind: str, text_column: str, block: int | None
 def score_partition(frame: pd.DataFrame, text_column: str, scorer) -> pd.DataFrame:
     """``frame`` with the added columns, scored in chunks of the local engine's size so memory stays bounded."""
     texts = frame[text_column].tolist()
-    columns = {name: [] for name in ADDED_COLUMNS}
+    columns: dict[str, list] = {name: [] for name in ADDED_COLUMNS}
     for start in range(0, len(texts), CHUNK_ROWS):
         for name, values in score_texts(scorer, texts[start : start + CHUNK_ROWS]).items():
             columns[name] += values

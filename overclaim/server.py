@@ -14,7 +14,7 @@ import time
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 from urllib.parse import urlsplit
 
 from fastapi import Request
@@ -60,8 +60,11 @@ def _within_limit(text: str) -> str:
 
 Text = Annotated[str, AfterValidator(_within_limit), Field(description=f"At most {MAX_CHARS:,} characters.")]
 # A request names a shipped policy; files on the server's disk are chosen by its operator (serve --policy).
-PolicyName = Annotated[Literal[shipped_policies()], Field(description="A shipped policy (GET /v1/policies); the "
-                                                                      "server's own when absent.")]
+if TYPE_CHECKING:  # the names are read from the package at import, which a type checker cannot do
+    PolicyName = str
+else:
+    PolicyName = Annotated[Literal[shipped_policies()], Field(description="A shipped policy (GET /v1/policies); the "
+                                                                          "server's own when absent.")]
 
 
 class Thresholds(BaseModel):
@@ -364,7 +367,7 @@ class _Gate:
         try:
             await self.app(scope, receive_body, send)
         except asyncio.CancelledError:
-            if not gone.is_set():
+            if not gone.is_set() or task is None:
                 raise
             task.uncancel()
             return True
@@ -453,7 +456,7 @@ def create_app(model_path=None, thresholds=None, workers: int = 1, policy=None, 
 
     def count_decisions(route: str, cuts: dict | None, results: list[dict]) -> None:
         # Decisions at a caller's own cut points (the page's 0 and 1, say) are not the service's decisions.
-        if cuts is None or cuts == batcher.model["thresholds"]:
+        if cuts is None or (batcher.model is not None and cuts == batcher.model["thresholds"]):
             metrics.observe_decisions(route, [r["decision"] for r in results])
 
     @app.post("/v1/score", response_model=ScoreResult, responses=SCORING_ERRORS, summary="Score one text")
