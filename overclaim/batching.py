@@ -58,7 +58,7 @@ class NotReady(RuntimeError):
 def _load_model(model_path, thresholds, policy, server_pid: int, sha256: str | None, pin: str | None) -> None:
     global _SCORER, _REFUSED
     threading.Thread(target=_exit_with_server, args=(server_pid,), daemon=True).start()
-    # A replacement process must serve the model the server reports: the artifact is checked before it is unpickled.
+    # A replacement process must serve the model the server reports: the artifact is checked before it is parsed.
     artifact = Path(model_path or BUNDLED_DIR) / ARTIFACT
     try:
         if sha256 is not None and sha256_of(artifact) != sha256:
