@@ -26,14 +26,16 @@ class _Unbounded(Exception):
 
 def first_words(pattern: str) -> frozenset[str] | None:
     """The words a match of ``pattern`` can start with, each run of zeros written as one ``0`` (``0+%`` starts
-    with ``0``); ``None`` when the pattern does not start with ``\\b`` and a word character, or those words are
-    not finitely many.
+    with ``0``); ``None`` when the pattern does not start with ``\\b`` and a word character, when a match may end
+    inside a word, or when those words are not finitely many.
 
     Examples
     --------
     >>> sorted(first_words(r"\\b(?:may|appears? to|0+%)\\b"))
     ['0', 'appear', 'appears', 'may']
     >>> first_words(r"\\b\\w+ly\\b") is None
+    True
+    >>> first_words(r"\\bhospital") is None
     True
     """
     items = _parser.parse(pattern).data
@@ -44,7 +46,8 @@ def first_words(pattern: str) -> frozenset[str] | None:
     except _Unbounded:
         return None
     words = frozenset(word for word, _ in states)
-    return None if "" in words else words
+    # An open word at the end could go on in the text (r"\bhospital" matches "hospitals").
+    return None if "" in words or any(is_open for _, is_open in states) else words
 
 
 def _append(states: set, chars) -> set:
@@ -81,6 +84,8 @@ def _extend(states: set, items) -> set:
             states = closed.union(*(_extend(opened, branch.data) for branch in av[1]))
         elif op in (sre.MAX_REPEAT, sre.MIN_REPEAT):
             states = closed | _repeat(opened, *av)
+        elif op is sre.AT and av is sre.AT_BOUNDARY:
+            states = closed | {(word, False) for word, _ in opened}  # after a word character: the word ends here
         elif op in (sre.AT, sre.ASSERT, sre.ASSERT_NOT):
             continue  # zero-width: leaving the assertion out only adds candidates
         else:
@@ -136,8 +141,9 @@ class FirstWordIndex:
             for word in words:
                 by_word.setdefault(word, []).append(name)
         self._by_word = {word: tuple(names) for word, names in by_word.items()}
-        # A 0 in a first word stands for a run of zeros (see first_words).
-        self._scan = re.compile(r"\b(?:" + _trie_pattern(sorted(by_word)).replace("0", "0+") + r")\b")
+        # A 0 in a first word stands for a run of zeros (see first_words); (?!) matches nothing.
+        trie = _trie_pattern(sorted(by_word)).replace("0", "0+")
+        self._scan = re.compile(r"\b(?:" + trie + r")\b" if trie else "(?!)")
 
     def find(self, text: str) -> dict[str, list[re.Match]]:
         """The matches of each pattern that matches ``text``, as ``pattern.finditer(text)`` gives them."""

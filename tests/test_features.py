@@ -9,6 +9,7 @@ import pytest
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 
 from overclaim.citations import find_cues, rule_decision
+from overclaim.first_words import FirstWordIndex
 from overclaim.features import (
     _NEGATION_BEFORE, CITATION_CUES, CUES, NEGATION_WINDOW, SCOPE_CUES, SCOPED, CueFeatures, cue_counts,
 )
@@ -208,3 +209,18 @@ def test_issue14_records_equal_those_of_the_reference_cue_features(scorer):
     model.pipeline.named_steps["features"].set_params(cues=ReferenceCueFeatures())
     reference = Scorer(model)
     assert [r.to_dict() for r in scorer.score_many(texts)] == [r.to_dict() for r in reference.score_many(texts)]
+
+
+@pytest.mark.parametrize("patterns", [
+    {"may": r"\bmay(?:be)?\b", "zeros": r"\b0+%", "i": r"\bi(?:'m)?\b"},
+    {"open_end": r"\bhospital", "any_first_word": r"\b\w+ly\b", "lookbehind": r"(?<=a)b"},
+])
+def test_first_word_index_finds_what_finditer_finds(patterns):
+    import re
+
+    compiled = {name: re.compile(pattern) for name, pattern in patterns.items()}
+    index = FirstWordIndex(compiled)
+    for text in ["Maybe may; i'm I 00% 0% x00%", "hospitals, hospital, only, early, ab", "", "mayé maybe-may"]:
+        found = {name: [m.span() for m in matches] for name, matches in index.find(text.lower()).items()}
+        expected = {name: [m.span() for m in p.finditer(text.lower())] for name, p in compiled.items()}
+        assert found == {name: spans for name, spans in expected.items() if spans}
