@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 
-from overclaim.citations import find_cues, rule_decision
+from overclaim.citations import CHECKABLE, EVIDENCE_HINTS, find_cues, rule_decision
 from overclaim.first_words import FirstWordIndex
 from overclaim.features import (
     _NEGATION_BEFORE, CITATION_CUES, CUES, NEGATION_WINDOW, SCOPE_CUES, SCOPED, CueFeatures, cue_counts,
@@ -224,3 +224,29 @@ def test_first_word_index_finds_what_finditer_finds(patterns):
         found = {name: [m.span() for m in matches] for name, matches in index.find(text.lower()).items()}
         expected = {name: [m.span() for m in p.finditer(text.lower())] for name, p in compiled.items()}
         assert found == {name: spans for name, spans in expected.items() if spans}
+
+
+def reference_hint_spans(text, checkable):
+    """The specification of the evidence-hint words: each [a-z0-9][a-z0-9'-]* word of the lower-cased text tested
+    on its own (the implementation before issue 14), outside the ``checkable`` (DOI, URL...) spans."""
+    import re
+
+    def is_hint(word):
+        return (word in EVIDENCE_HINTS or word.endswith(("ologist", "ologists", "ician", "icians"))
+                or (len(word) == 4 and word.isdigit()))
+
+    return [m.span() for m in re.finditer(r"[a-z0-9][a-z0-9'-]*", text.lower())
+            if is_hint(m.group()) and not any(s <= m.start() < e for s, e in checkable)]
+
+
+HINT_EDGE_TEXTS = ["-data 'ician ician x-ician 1999 19999 '-'study ologist- the-pharmacist's l'fda fda-approved",
+                   "A-" * 3000, "'" * 5000, "PHYSICIANS AND 2019 DATA", "doi:10.3390/nutrients12123711 data"]
+
+
+def test_issue14_evidence_hints_found_by_one_regex_equal_the_per_word_rule(scorer):
+    texts = pd.read_csv(CORPUS).text.tolist()
+    masked = scorer.model.pipeline.named_steps["mask"].transform(texts)
+    for text in masked + texts + HINT_EDGE_TEXTS:
+        cues = find_cues(text)
+        checkable = [(c.start, c.end) for c in cues if c.kind in CHECKABLE]
+        assert [(c.start, c.end) for c in cues if c.kind == "evidence_hint"] == reference_hint_spans(text, checkable)
