@@ -9,6 +9,8 @@ matched by the pattern itself, and a candidate inside the previous match is skip
 from __future__ import annotations
 
 import re
+# The stdlib's own regex parser: private, but the same in every Python this package supports (>= 3.11); the
+# corpus-wide equality test in tests/test_features.py would catch a change that broke the first words.
 from re import _constants as sre  # type: ignore[attr-defined]
 from re import _parser  # type: ignore[attr-defined]
 
