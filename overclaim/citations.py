@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from overclaim.masking import mask_products
+from overclaim.masking import _trie_pattern, mask_products
 
 # Matched against the lower-cased text (faster than re.IGNORECASE), except where ORIGINAL_CASE says otherwise.
 CUE_PATTERNS: dict[str, re.Pattern] = {
@@ -54,13 +54,11 @@ EVIDENCE_HINTS = frozenset(
     agency fda ftc ema efsa nccih ods consumer feedback review reviews customers users patients participants
     volunteers""".split()
 )
-_WORD = re.compile(r"[a-z0-9][a-z0-9'-]*")
+# A word is a run of [a-z0-9'-] from its first letter or digit; a hint is such a word that is in EVIDENCE_HINTS,
+# ends like "ologist" or "ician", or is four digits (a year). One regex finds them, rather than Python per word.
+_HINT = re.compile(r"(?<![a-z0-9'-])['-]*(" + _trie_pattern(EVIDENCE_HINTS)
+                   + r"|[0-9]{4}|(?=[a-z0-9])[a-z0-9'-]*(?:ologists?|icians?))(?![a-z0-9'-])")
 CHECKABLE = ("doi", "pmid", "url", "clinical_trial")
-
-
-def _is_hint(word: str) -> bool:
-    return (word in EVIDENCE_HINTS or word.endswith(("ologist", "ologists", "ician", "icians"))
-            or (len(word) == 4 and word.isdigit()))
 
 
 @dataclass(frozen=True)
@@ -87,10 +85,10 @@ def find_cues(text: str) -> list[CitationCue]:
         if kind not in PREFILTER or any(marker in lower for marker in PREFILTER[kind])
         for m in pattern.finditer(text if kind in ORIGINAL_CASE else lower)
     ]
-    cues += [CitationCue("evidence_hint", m.start(), m.end()) for m in _WORD.finditer(lower) if _is_hint(m.group())]
+    cues += [CitationCue("evidence_hint", m.start(1), m.end(1)) for m in _HINT.finditer(lower)]
     # A word inside a DOI or a URL ("j.jep", "nutrients") is part of the reference, not a cue of its own.
-    checkable = [(c.start, c.end) for c in cues if c.kind in CHECKABLE]
-    cues = [c for c in cues if c.kind in CHECKABLE or not any(s <= c.start < e for s, e in checkable)]
+    if checkable := [(c.start, c.end) for c in cues if c.kind in CHECKABLE]:
+        cues = [c for c in cues if c.kind in CHECKABLE or not any(s <= c.start < e for s, e in checkable)]
     return sorted(cues, key=lambda cue: (cue.start, cue.kind))
 
 

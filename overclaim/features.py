@@ -13,6 +13,7 @@ from scipy import sparse
 from sklearn.base import BaseEstimator, TransformerMixin
 
 from overclaim.citations import CUE_PATTERNS, find_cues
+from overclaim.first_words import FirstWordIndex
 from overclaim.masking import MASK
 
 def _words(*phrases: str) -> str:
@@ -178,6 +179,10 @@ NEGATION_WINDOW = 40
 _COMPILED = {name: re.compile(pattern) for name, pattern in CUES.items()}
 CITATION_CUES = (*CUE_PATTERNS, "evidence_hint")
 SCOPE_CUES = ("negated_claim", "attributed_claim")
+# One scan of a text finds every cue's matches (the same matches as one finditer per cue, several times faster).
+_FIRST_WORDS = FirstWordIndex(_COMPILED)
+# The counts in column order.
+_COUNTED = (*SCOPE_CUES, *_COMPILED, *(f"cite:{kind}" for kind in CITATION_CUES))
 # What a claim is about: an effect cue (not negated, not attributed) with a disease term, or with none. The claim
 # types' heads need the conjunction, which a linear model over separate counts cannot form.
 EFFECT_CUES = ("treat_verb", "support_verb", "can_claim", "causal", "drug_substitute")
@@ -238,25 +243,21 @@ def cue_counts(masked_text: str, scopes: bool = True) -> dict[str, int]:
     ``attributed_claim``, instead of counting as its own cue.
     """
     lower = masked_text.lower()
-    counts = dict.fromkeys(SCOPE_CUES, 0)
-    attributions = [match.end() for match in _COMPILED["attribution"].finditer(lower)]
+    counts = dict.fromkeys(_COUNTED, 0)
+    found = _FIRST_WORDS.find(lower)
+    attributions = [match.end() for match in found.get("attribution", ())]
     attributed_from = attributions[0] if scopes and attributions else len(lower) + 1
-    for name, pattern in _COMPILED.items():
-        if name == "attribution":
-            counts[name] = len(attributions)
-            continue
+    for name, matches in found.items():
         if not scopes or name not in SCOPED:
-            counts[name] = len(pattern.findall(lower))
+            counts[name] = len(matches)
             continue
-        counts[name] = 0
-        for match in pattern.finditer(lower):
+        for match in matches:
             if _NEGATION_BEFORE.search(lower, max(0, match.start() - NEGATION_WINDOW), match.start()):
                 counts["negated_claim"] += 1
             elif match.start() >= attributed_from:
                 counts["attributed_claim"] += 1
             else:
                 counts[name] += 1
-    counts.update({f"cite:{kind}": 0 for kind in CITATION_CUES})
     for cue in find_cues(masked_text):
         counts[f"cite:{cue.kind}"] += 1
     return counts
@@ -294,7 +295,7 @@ class CueFeatures(TransformerMixin, BaseEstimator):
         """Validate parameters; nothing is learned from ``X``. Returns ``self``."""
         if self.cap < 1:
             raise ValueError(f"cap must be at least 1, got {self.cap}")
-        names = (*SCOPE_CUES, *_COMPILED, *(f"cite:{kind}" for kind in CITATION_CUES), *_CONJUNCTIONS, *_SHAPE)
+        names = (*_COUNTED, *_CONJUNCTIONS, *_SHAPE)
         self.feature_names_out_ = np.array([f"cue:{name}" for name in names], dtype=object)
         return self
 
