@@ -27,9 +27,8 @@ import threading
 import time
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from pathlib import Path
 
-from overclaim.loader import ARTIFACT, BUNDLED_DIR, ModelError, sha256_of
+from overclaim.loader import ModelError
 from overclaim.scorer import MAX_SENTENCES_PER_REQUEST, MAX_SENTENCES_PER_TEXT, Scorer, load
 from overclaim.sentences import sentence_bound, sentence_spans
 
@@ -55,15 +54,11 @@ class NotReady(RuntimeError):
     """The scoring processes are not up with the server's model; the message says why in one line."""
 
 
-def _load_model(model_path, thresholds, policy, server_pid: int, sha256: str | None, pin: str | None) -> None:
+def _load_model(model_path, thresholds, policy, server_pid: int, sha256: str | None) -> None:
     global _SCORER, _REFUSED
     threading.Thread(target=_exit_with_server, args=(server_pid,), daemon=True).start()
-    # A replacement process must serve the model the server reports: the artifact is checked before it is parsed.
-    artifact = Path(model_path or BUNDLED_DIR) / ARTIFACT
     try:
-        if sha256 is not None and sha256_of(artifact) != sha256:
-            raise ModelError(f"{artifact} has changed since the server started (its sha256 is no longer {sha256})")
-        _SCORER = load(model_path, thresholds=thresholds, policy=policy, sha256=pin)
+        _SCORER = load(model_path, thresholds=thresholds, policy=policy, sha256=sha256)
     except (ModelError, OSError) as error:
         _REFUSED = str(error)
 
@@ -246,10 +241,12 @@ class MicroBatcher:
 
     def _new_pool(self) -> ProcessPoolExecutor:
         # spawn, not fork: this process runs an event loop and executor threads, which fork does not copy safely.
-        sha256 = self.model["sha256"] if self.model else None
+        # A replacement process must serve the model the server reports: its digest is pinned, checked by the
+        # loader before the file is parsed (the first processes take the caller's pin, if any).
+        sha256 = self.model["sha256"] if self.model else self.model_sha256
         return ProcessPoolExecutor(self.workers, mp_context=multiprocessing.get_context("spawn"),
                                    initializer=_load_model, initargs=(self.model_path, self.thresholds, self.policy,
-                                                                      os.getpid(), sha256, self.model_sha256))
+                                                                      os.getpid(), sha256))
 
     def close(self) -> None:
         """Stop the scoring processes and wait for them to exit (uvicorn ends the process with the signal it

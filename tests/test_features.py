@@ -11,7 +11,7 @@ from sklearn.base import BaseEstimator, TransformerMixin, clone
 from overclaim.citations import CHECKABLE, EVIDENCE_HINTS, find_cues, rule_decision
 from overclaim.first_words import FirstWordIndex
 from overclaim.features import (
-    _NEGATION_BEFORE, CITATION_CUES, CUES, NEGATION_WINDOW, SCOPE_CUES, SCOPED, CueFeatures, cue_counts,
+    _NEGATION_BEFORE, CITATION_CUES, CUE_DESCRIPTIONS, CUES, NEGATION_WINDOW, SCOPE_CUES, SCOPED, CueFeatures, cue_counts,
 )
 from overclaim.masking import ProductMasker, mask_products
 from overclaim.policy import ThresholdError, check_thresholds, decide
@@ -250,3 +250,8 @@ def test_issue14_evidence_hints_found_by_one_regex_equal_the_per_word_rule(score
         cues = find_cues(text)
         checkable = [(c.start, c.end) for c in cues if c.kind in CHECKABLE]
         assert [(c.start, c.end) for c in cues if c.kind == "evidence_hint"] == reference_hint_spans(text, checkable)
+
+
+def test_every_cue_column_has_a_description_for_the_page():
+    names = [name.removeprefix("cue:") for name in CueFeatures().fit(["x"]).get_feature_names_out()]
+    assert sorted(CUE_DESCRIPTIONS) == sorted(names)
